@@ -1,0 +1,79 @@
+"""create_app(settings): routes, middleware and lifespan; no endpoint logic here."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from .security import SecurityHeadersMiddleware
+from .services import Services
+from .settings import Settings
+from .views import consent, demo, pages
+from .views.common import http_exception_handler
+from .views.embed import embed_routes
+
+VISITOR_BODY_LIMIT = 64 * 1024
+USAGE_FLUSH_SECONDS = 30
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    return [
+        *embed_routes(services.registry),
+        Route(
+            "/consent",
+            consent.give_consent,
+            methods=["POST"],
+            name="consent_give",
+            max_body_size=VISITOR_BODY_LIMIT,
+        ),
+        Route("/consent", consent.consent_overview, methods=["GET"], name="consent"),
+        Route(
+            "/consent/revoke",
+            consent.revoke_consent,
+            methods=["POST"],
+            name="consent_revoke",
+            max_body_size=VISITOR_BODY_LIMIT,
+        ),
+        Route("/privacy", pages.privacy, name="privacy"),
+        Route("/healthz", pages.healthz, name="healthz"),
+        Route("/demo", demo.demo_page, name="demo"),
+        Route("/posters/{name}", pages.poster, name="poster"),
+        Route("/static/{path:path}", services.assets.endpoint, name="static"),
+    ]
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    services = services or Services.build(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_flush_usage_periodically, services)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                await services.aclose()
+
+    app = Starlette(
+        routes=routes(services),
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, frame_ancestors=services.frame_ancestors)
+        ],
+        exception_handlers={HTTPException: http_exception_handler},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+async def _flush_usage_periodically(services: Services) -> None:
+    while True:
+        await anyio.sleep(USAGE_FLUSH_SECONDS)
+        services.usage.flush()

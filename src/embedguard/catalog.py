@@ -1,0 +1,140 @@
+"""Adding and refreshing allowed embeds: recognise the URL, ask the provider, make the preview.
+
+The CLI and the admin interface both go through here, so an embed is stored the same way
+whoever adds it, and nothing is stored when the provider cannot confirm the item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import anyio
+
+from .posters import Poster, PosterError, PosterStore
+from .providers import EmbedRef, Metadata, Provider, ProviderError
+from .services import Services
+from .store import Embed, now_iso
+from .upstream import UpstreamError
+
+
+class CatalogError(Exception):
+    """Why an embed cannot be added; one line for the admin."""
+
+
+@dataclass
+class AddResult:
+    embed: Embed
+    warnings: list[str] = field(default_factory=list)
+    created: bool = True
+
+
+def recognise(services: Services, url: str) -> tuple[Provider, EmbedRef]:
+    if len(url) > 2048:
+        raise CatalogError("URL is too long")
+    ref = services.registry.recognise(url)
+    provider = services.registry.get(ref.provider) if ref else None
+    if ref is None or provider is None:
+        supported = ", ".join(p.label for p in services.registry)
+        raise CatalogError(f"not a URL embedguard can show (supported: {supported})")
+    parent = provider.parent_key(ref)
+    if parent is not None and services.store.get_embed(parent) is None:
+        raise CatalogError(f"allow the account first ({parent}), then its posts")
+    return provider, ref
+
+
+async def preview(services: Services, url: str) -> tuple[Provider, EmbedRef, Metadata]:
+    """What the provider says about a URL, without storing anything."""
+    provider, ref = recognise(services, url)
+    try:
+        metadata = await provider.fetch_metadata(ref, services.upstream)
+    except ProviderError as error:
+        raise CatalogError(str(error)) from None
+    return provider, ref, metadata
+
+
+async def add(
+    services: Services,
+    url: str,
+    *,
+    title: str | None = None,
+    image: bytes | None = None,
+    actor: str = "cli",
+) -> AddResult:
+    _, ref, metadata = await preview(services, url)
+    existing = services.store.get_embed(ref.key)
+    warnings: list[str] = []
+    poster, custom = await _poster(services.posters, services, metadata, image, existing, warnings)
+    embed = Embed(
+        key=ref.key,
+        provider=ref.provider,
+        item_id=ref.item_id,
+        secret=ref.secret,
+        title=metadata.title,
+        title_override=_title_override(title, existing),
+        description=metadata.description,
+        author=metadata.author,
+        author_url=metadata.author_url,
+        duration=metadata.duration,
+        width=metadata.width,
+        height=metadata.height,
+        poster=poster.to_json(),
+        poster_custom=custom,
+        content=metadata.content,
+        status="ok",
+        enabled=existing.enabled if existing else True,
+        refreshed_at=now_iso(),
+    )
+    saved = services.store.save_embed(embed, actor=actor)
+    return AddResult(saved, warnings, created=existing is None)
+
+
+def _title_override(title: str | None, existing: Embed | None) -> str:
+    if title is not None:
+        return title
+    return existing.title_override if existing else ""
+
+
+async def refresh(services: Services, key: str, *, actor: str = "cli") -> AddResult:
+    """Ask the provider again; an item that is gone keeps its data and is marked so."""
+    existing = services.store.get_embed(key)
+    provider = services.registry.get(existing.provider) if existing else None
+    if existing is None or provider is None:
+        raise CatalogError(f"no embed {key!r}")
+    url = provider.source_url(existing)
+    try:
+        return await add(services, url, actor=actor)
+    except CatalogError as error:
+        marked = replace(existing, status="gone", refreshed_at=now_iso())
+        services.store.save_embed(marked, actor=actor)
+        raise error
+
+
+async def _poster(
+    posters: PosterStore,
+    services: Services,
+    metadata: Metadata,
+    image: bytes | None,
+    existing: Embed | None,
+    warnings: list[str],
+) -> tuple[Poster, bool]:
+    if image is not None:
+        try:
+            return await anyio.to_thread.run_sync(posters.ingest, image), True
+        except PosterError as error:
+            raise CatalogError(f"preview image refused: {error}") from None
+    if existing is not None and existing.poster_custom and existing.poster:
+        return Poster.from_json(existing.poster), True
+    if metadata.thumbnail_url:
+        try:
+            data = await services.upstream.get_image(metadata.thumbnail_url)
+            return await anyio.to_thread.run_sync(posters.ingest, data), False
+        except (UpstreamError, PosterError) as error:
+            reason = error.reason if isinstance(error, UpstreamError) else str(error)
+            warnings.append(f"preview image unavailable ({reason}); using a neutral preview")
+    return await anyio.to_thread.run_sync(_neutral, posters, metadata), False
+
+
+def _neutral(posters: PosterStore, metadata: Metadata) -> Poster:
+    width = 1280
+    height = max(32, min(4096, round(width * metadata.height / max(metadata.width, 1))))
+    return posters.neutral(metadata.title or "preview", width=width, height=height)

@@ -1,0 +1,61 @@
+"""Security headers on every response, as one pure-ASGI middleware.
+
+Views that need more than the strict default (a consented embed, the demo host page)
+set their own Content-Security-Policy built with :func:`build_csp`; this middleware adds
+``frame-ancestors`` to whatever policy a response carries, so no page can forget it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Before consent a page may load only from embedguard itself: no third-party frame,
+# script, image, font, preconnect or prefetch can slip through a template mistake.
+STRICT_POLICY: Mapping[str, tuple[str, ...]] = {
+    "default-src": ("'none'",),
+    "script-src": ("'self'",),
+    "style-src": ("'self'",),
+    "img-src": ("'self'",),
+    "form-action": ("'self'",),
+    "base-uri": ("'none'",),
+}
+
+
+def build_csp(extra: Mapping[str, tuple[str, ...]] | None = None) -> str:
+    """The strict policy plus ``extra`` sources per directive."""
+    directives = {name: list(sources) for name, sources in STRICT_POLICY.items()}
+    for name, sources in (extra or {}).items():
+        current = directives.setdefault(name, [])
+        current.extend(s for s in sources if s not in current)
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, frame_ancestors: Callable[[], tuple[str, ...]]) -> None:
+        self.app = app
+        self.frame_ancestors = frame_ancestors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        never_framed = scope["path"].startswith("/admin")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._add_headers(MutableHeaders(scope=message), never_framed)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _add_headers(self, headers: MutableHeaders, never_framed: bool) -> None:
+        policy = headers.get("content-security-policy") or build_csp()
+        ancestors = "'none'" if never_framed else " ".join(self.frame_ancestors())
+        headers["content-security-policy"] = f"{policy}; frame-ancestors {ancestors}"
+        headers["x-content-type-options"] = "nosniff"
+        headers.setdefault("referrer-policy", "same-origin")
+        if never_framed:
+            headers["x-frame-options"] = "DENY"

@@ -1,0 +1,96 @@
+"""The objects one running service shares: built once from Settings, handed to views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .assets import Assets
+from .consent import ConsentCodec
+from .i18n import load_translations
+from .pagecache import PageCache
+from .posters import PosterStore
+from .providers import Registry, default_registry
+from .resources import resource_dir
+from .settings import Settings, SettingsError, parse_frame_ancestors
+from .signing import Signer
+from .store import Store
+from .templating import Templates
+from .upstream import UpstreamClient
+from .usage import UsageCounter
+
+DEFAULT_POLICY_VERSION = 1
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    registry: Registry
+    posters: PosterStore
+    upstream: UpstreamClient
+    templates: Templates
+    assets: Assets
+    signer: Signer
+    usage: UsageCounter
+    pages: PageCache = field(default_factory=PageCache)
+
+    @classmethod
+    def build(cls, settings: Settings, registry: Registry | None = None) -> Services:
+        registry = registry or default_registry()
+        store = Store(settings.database_path)
+        assets = Assets(resource_dir("static"))
+        templates = Templates(
+            resource_dir("templates"),
+            load_translations(),
+            {"static_url": assets.url, "providers": registry},
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            registry=registry,
+            posters=PosterStore(settings.poster_dir),
+            upstream=UpstreamClient(registry.upstream_hosts(), settings.upstream_map),
+            templates=templates,
+            assets=assets,
+            signer=Signer(settings.secret_keys),
+            usage=UsageCounter(store),
+        )
+
+    async def aclose(self) -> None:
+        self.usage.flush()
+        await self.upstream.aclose()
+        self.store.close()
+
+    # Settings an admin may change at run time override the environment's defaults.
+
+    def policy_version(self) -> int:
+        value = self._live("policy_version", DEFAULT_POLICY_VERSION)
+        return value if isinstance(value, int) else DEFAULT_POLICY_VERSION
+
+    def consent_days(self) -> int:
+        value = self._live("consent_days", self.settings.consent_days)
+        return value if isinstance(value, int) and value > 0 else self.settings.consent_days
+
+    def frame_ancestors(self) -> tuple[str, ...]:
+        value = self._live("frame_ancestors", None)
+        if isinstance(value, str):
+            try:
+                return parse_frame_ancestors(value)
+            except SettingsError:
+                pass
+        return self.settings.frame_ancestors
+
+    def consent_codec(self) -> ConsentCodec:
+        return ConsentCodec(
+            self.signer,
+            lifetime_days=self.consent_days(),
+            known_providers=frozenset(self.registry.names()),
+        )
+
+    def _live(self, name: str, default: Any) -> Any:
+        return self.pages.memo(
+            self.store.generation(),
+            ("setting", name),
+            lambda: self.store.get_setting(name, default),
+        )

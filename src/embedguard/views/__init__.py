@@ -1,0 +1,1 @@
+"""Thin endpoints: parse the request, ask the services, render."""

@@ -1,0 +1,139 @@
+"""Giving, viewing and revoking consent.
+
+Only embedguard's own pages (and the sites allowed to frame them) may post here: a
+third-party page must not be able to force or clear a visitor's consent.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from ..services import Services
+from .common import (
+    error_page,
+    form_text,
+    language_of,
+    read_form,
+    safe_next,
+    services_of,
+)
+from .embed import current_consent, embed_key_for_path
+
+SCOPES = ("once", "always")
+
+
+def is_cross_site(request: Request, services: Services) -> bool:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return origin not in _allowed_origins(request, services)
+
+
+def _allowed_origins(request: Request, services: Services) -> set[str]:
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    allowed = {own, *(s for s in services.frame_ancestors() if "://" in s)}
+    if services.settings.public_url:
+        parts = urlsplit(services.settings.public_url)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    return allowed
+
+
+async def give_consent(request: Request) -> Response:
+    services = services_of(request)
+    if is_cross_site(request, services):
+        return error_page(request, 403)
+    form = await read_form(request)
+    provider_name, scope = form_text(form, "provider"), form_text(form, "scope")
+    next_path = safe_next(form_text(form, "next"))
+    provider = services.registry.get(provider_name or "")
+    if provider is None or scope not in SCOPES or next_path is None:
+        return error_page(request, 400)
+    if scope == "once":
+        shown = embed_key_for_path(services.registry, next_path)
+        embed = services.store.get_embed(shown[1]) if shown and shown[0] is provider else None
+        if embed is None or not embed.enabled:
+            return error_page(request, 400)
+        token = services.consent_codec().once_token(provider.name, embed.key)
+        services.usage.add(provider.name, embed.key, "load_once")
+        return RedirectResponse(_with_param(next_path, ONCE_PARAMETER, token), status_code=303)
+    consent = current_consent(request, services).with_provider(
+        provider.name, services.policy_version()
+    )
+    shown = embed_key_for_path(services.registry, next_path)
+    services.usage.add(provider.name, shown[1] if shown else "", "load_always")
+    response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
+    _set_cookie(request, response, services, consent)
+    return response
+
+
+async def revoke_consent(request: Request) -> Response:
+    services = services_of(request)
+    if is_cross_site(request, services):
+        return error_page(request, 403)
+    form = await read_form(request)
+    provider_name = form_text(form, "provider") or "all"
+    next_path = safe_next(form_text(form, "next") or "/consent")
+    if next_path is None or (provider_name != "all" and provider_name not in services.registry):
+        return error_page(request, 400)
+    remaining = current_consent(request, services).without(
+        None if provider_name == "all" else provider_name
+    )
+    services.usage.add(provider_name, "", "revoke")
+    response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
+    if remaining.providers:
+        _set_cookie(request, response, services, remaining)
+    else:
+        response.delete_cookie(
+            COOKIE_NAME, path="/", secure=_secure(request), httponly=True, samesite="lax"
+        )
+    return response
+
+
+async def consent_overview(request: Request) -> Response:
+    services = services_of(request)
+    lang = language_of(request)
+    consent = current_consent(request, services)
+    states = [(provider, consent.allows(provider.name)) for provider in services.registry]
+    return services.templates.response(
+        "consent.html",
+        lang,
+        {
+            "states": states,
+            "consent": consent,
+            "consent_days": services.consent_days(),
+            "other_lang": "en" if lang == "de" else "de",
+        },
+        headers={"cache-control": "private, no-store"},
+    )
+
+
+def _set_cookie(request: Request, response: Response, services: Services, consent: Consent) -> None:
+    response.set_cookie(
+        COOKIE_NAME,
+        services.consent_codec().cookie_value(consent),
+        max_age=services.consent_days() * 86400,
+        path="/",
+        secure=_secure(request),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _with_param(path: str, name: str, value: str | None) -> str:
+    """``path`` with query parameter ``name`` set to ``value`` (removed when None)."""
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    if value is not None:
+        query.append((name, value))
+    encoded = urlencode(query)
+    return parts.path + (f"?{encoded}" if encoded else "")

@@ -1,0 +1,156 @@
+"""The embed pages: a placeholder before consent, the provider's content after."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, compile_path
+
+from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from ..posters import Poster
+from ..providers import Provider, Registry
+from ..security import build_csp
+from ..services import Services
+from ..store import Embed
+from .common import error_page, language_of, services_of
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def embed_routes(registry: Registry) -> list[Route]:
+    return [
+        Route(pattern, _endpoint_for(provider), name=f"embed_{provider.name}_{index}")
+        for provider in registry
+        for index, pattern in enumerate(provider.routes)
+    ]
+
+
+def embed_key_for_path(registry: Registry, path: str) -> tuple[Provider, str] | None:
+    """Which provider and embed key a path on this service shows, if any."""
+    for provider in registry:
+        for pattern in provider.routes:
+            match = _compiled(pattern).match(path.partition("?")[0])
+            if match:
+                item_id = provider.item_id_from_path(match.groupdict())
+                return (provider, f"{provider.name}:{item_id}") if item_id else None
+    return None
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    if pattern not in _PATTERNS:
+        _PATTERNS[pattern] = compile_path(pattern)[0]
+    return _PATTERNS[pattern]
+
+
+def current_consent(request: Request, services: Services) -> Consent:
+    codec = services.consent_codec()
+    return codec.read_cookie(request.cookies.get(COOKIE_NAME), services.policy_version())
+
+
+def _endpoint_for(provider: Provider) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        services = services_of(request)
+        embed = _allowed_embed(provider, services, request)
+        if embed is None:
+            return error_page(request, 404)
+        lang = language_of(request)
+        consent = current_consent(request, services)
+        once_token = request.query_params.get(ONCE_PARAMETER)
+        if consent.allows(provider.name):
+            return _loaded(request, services, provider, embed, lang, always=True)
+        if once_token and services.consent_codec().once_allows(
+            once_token, provider.name, embed.key
+        ):
+            return _loaded(request, services, provider, embed, lang, always=False)
+        return _placeholder(request, services, provider, embed, lang)
+
+    endpoint.__name__ = f"embed_{provider.name}"
+    return endpoint
+
+
+def _allowed_embed(provider: Provider, services: Services, request: Request) -> Embed | None:
+    """The enabled embed this URL names; None (a 404, no upstream call) for anything else."""
+    item_id = provider.item_id_from_path(request.path_params)
+    if item_id is None:
+        return None
+    embed = services.store.get_embed(f"{provider.name}:{item_id}")
+    if embed is None or not embed.enabled:
+        return None
+    if not provider.accepts_query(embed, request.query_params):
+        return None
+    return embed
+
+
+def _page_path(provider: Provider, embed: Embed, query: Mapping[str, str], lang: str) -> str:
+    params = {**provider.passthrough_query(query), "lang": lang}
+    return f"{provider.embed_path(embed.item_id)}?{urlencode(params)}"
+
+
+def _base_context(provider: Provider, embed: Embed, lang: str, page: str) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "recipient": provider.recipient,
+        "embed": embed,
+        "page_path": page,
+        "source_url": provider.source_url(embed),
+        "other_lang": "en" if lang == "de" else "de",
+    }
+
+
+def _placeholder(
+    request: Request, services: Services, provider: Provider, embed: Embed, lang: str
+) -> Response:
+    page = _page_path(provider, embed, request.query_params, lang)
+
+    def render() -> tuple[bytes, str]:
+        context = {
+            **_base_context(provider, embed, lang, page),
+            **provider.placeholder_context(embed, lang),
+            "poster": Poster.from_json(embed.poster) if embed.poster else None,
+        }
+        body = services.templates.render(provider.placeholder_template, lang, context).encode()
+        return body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'
+
+    body, etag = services.pages.memo(services.store.generation(), ("placeholder", page), render)
+    services.usage.add(provider.name, embed.key, "view")
+    headers = {
+        "cache-control": "public, no-cache",
+        "etag": etag,
+        "vary": "Cookie, Accept-Language",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _loaded(
+    request: Request,
+    services: Services,
+    provider: Provider,
+    embed: Embed,
+    lang: str,
+    *,
+    always: bool,
+) -> Response:
+    page = _page_path(provider, embed, request.query_params, lang)
+    view = provider.loaded_view(embed, request.query_params, lang)
+    context = {**_base_context(provider, embed, lang, page), **view.context, "always": always}
+    return services.templates.response(
+        view.template,
+        lang,
+        context,
+        headers={
+            "cache-control": "private, no-store",
+            "content-security-policy": build_csp(provider.consented_sources),
+            "vary": "Cookie, Accept-Language",
+        },
+    )

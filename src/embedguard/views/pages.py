@@ -1,0 +1,39 @@
+"""Plain pages and files: privacy information, health, posters, static files."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .common import language_of, services_of
+
+_POSTER_CACHE = "public, max-age=31536000, immutable"
+
+
+async def privacy(request: Request) -> Response:
+    services = services_of(request)
+    lang = language_of(request)
+    return services.templates.response(
+        "privacy.html",
+        lang,
+        {"consent_days": services.consent_days(), "other_lang": "en" if lang == "de" else "de"},
+        headers={"cache-control": "public, no-cache", "vary": "Accept-Language"},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    services = services_of(request)
+    ok = services.store.healthy() and services.posters.healthy()
+    return JSONResponse(
+        {"status": "ok" if ok else "error"},
+        status_code=200 if ok else 503,
+        headers={"cache-control": "no-store"},
+    )
+
+
+async def poster(request: Request) -> Response:
+    found = services_of(request).posters.read(request.path_params["name"])
+    if found is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    body, media_type = found
+    return Response(body, media_type=media_type, headers={"cache-control": _POSTER_CACHE})
