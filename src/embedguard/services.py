@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +13,7 @@ from .consent import ConsentCodec
 from .i18n import load_translations
 from .pagecache import PageCache
 from .posters import PosterStore
+from .privacy_info import CachedLoader
 from .providers import Registry, default_registry
 from .resources import resource_dir
 from .settings import Settings, SettingsError, parse_frame_ancestors
@@ -34,6 +38,8 @@ class Services:
     signer: Signer
     usage: UsageCounter
     pages: PageCache = field(default_factory=PageCache)
+    # Seconds since the epoch; tests replace it to expire sessions and throttles without sleeping.
+    clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
     def build(cls, settings: Settings, registry: Registry | None = None) -> Services:
@@ -45,7 +51,7 @@ class Services:
             load_translations(),
             {"static_url": assets.url, "providers": registry},
         )
-        return cls(
+        services = cls(
             settings=settings,
             store=store,
             registry=registry,
@@ -56,6 +62,11 @@ class Services:
             signer=Signer(settings.secret_keys),
             usage=UsageCounter(store),
         )
+        # Pages show the stored privacy facts and the live consent lifetime.
+        services.templates.add_globals(
+            privacy_info=CachedLoader(store), live_consent_days=services.consent_days
+        )
+        return services
 
     async def aclose(self) -> None:
         self.usage.flush()
@@ -89,8 +100,13 @@ class Services:
         )
 
     def _live(self, name: str, default: Any) -> Any:
-        return self.pages.memo(
-            self.store.generation(),
-            ("setting", name),
-            lambda: self.store.get_setting(name, default),
-        )
+        # Broken storage must not take the security headers down with it: /healthz
+        # reports it, and every other page still gets the configured defaults.
+        try:
+            return self.pages.memo(
+                self.store.generation(),
+                ("setting", name),
+                lambda: self.store.get_setting(name, default),
+            )
+        except sqlite3.Error:
+            return default

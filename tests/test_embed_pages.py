@@ -1,0 +1,352 @@
+"""The Vimeo embed page over HTTP: placeholder, consent round-trips, headers, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from starlette.testclient import TestClient
+
+from embedguard.consent import COOKIE_NAME
+from embedguard.services import Services
+from embedguard.store import Embed
+
+from .fake_upstream import VIMEO_OK, VIMEO_UNLISTED, VIMEO_UNLISTED_HASH
+
+PAGE = f"/vimeo/{VIMEO_OK}"
+SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+
+
+@pytest.fixture
+def video(stored_embed: Callable[..., Embed]) -> Embed:
+    return stored_embed(f"vimeo:{VIMEO_OK}", width=1280, height=720, duration=154)
+
+
+def consent(client: TestClient, scope: str, next_path: str = PAGE, **extra: str) -> Any:
+    data = {"provider": "vimeo", "scope": scope, "next": next_path, **extra}
+    return client.post("/consent", data=data, headers=SAME_ORIGIN)
+
+
+def csp(response: Any) -> dict[str, list[str]]:
+    directives = {}
+    for part in response.headers["content-security-policy"].split(";"):
+        name, *sources = part.split()
+        directives[name] = sources
+    return directives
+
+
+def test_placeholder_before_consent(client: TestClient, video: Embed) -> None:
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    assert '<form class="choices" method="post" action="/consent">' in response.text
+    assert 'value="once"' in response.text and 'value="always"' in response.text
+    assert "player.vimeo.com" not in response.text
+    assert "<iframe" not in response.text
+    policy = csp(response)
+    assert policy["default-src"] == ["'none'"]
+    assert all("vimeo" not in " ".join(sources) for sources in policy.values())
+    assert "frame-src" not in policy
+    assert policy["frame-ancestors"] == ["'self'"]
+    assert response.headers["cache-control"].startswith("public")
+    assert response.headers["etag"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_placeholder_revalidates_with_etag(client: TestClient, video: Embed) -> None:
+    etag = client.get(PAGE).headers["etag"]
+    assert client.get(PAGE, headers={"if-none-match": etag}).status_code == 304
+
+
+def test_once_renders_the_player_without_a_cookie(client: TestClient, video: Embed) -> None:
+    response = consent(client, "once")
+    assert response.status_code == 303
+    assert "set-cookie" not in response.headers
+    target = response.headers["location"]
+    assert target.startswith(PAGE)
+    assert parse_qs(urlsplit(target).query)["consent"]
+    loaded = client.get(target)
+    assert loaded.status_code == 200
+    player = f"https://player.vimeo.com/video/{VIMEO_OK}?dnt=1&amp;autoplay=1"
+    assert player in loaded.text
+    assert 'allow="autoplay; fullscreen; picture-in-picture"' in loaded.text
+    assert 'referrerpolicy="strict-origin-when-cross-origin"' in loaded.text
+    assert loaded.headers["cache-control"] == "private, no-store"
+    assert csp(loaded)["frame-src"] == ["https://player.vimeo.com"]
+    assert "set-cookie" not in loaded.headers
+    assert not client.cookies
+
+
+def test_once_token_is_bound_to_its_video(
+    client: TestClient, video: Embed, stored_embed: Callable[..., Embed]
+) -> None:
+    stored_embed("vimeo:76979872")
+    target = consent(client, "once").headers["location"]
+    token = parse_qs(urlsplit(target).query)["consent"][0]
+    other = client.get("/vimeo/76979872", params={"consent": token})
+    assert "player.vimeo.com" not in other.text
+
+
+def test_always_sets_the_consent_cookie(client: TestClient, video: Embed) -> None:
+    response = consent(client, "always")
+    assert response.status_code == 303
+    assert response.headers["location"] == PAGE
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=")
+    for attribute in ("HttpOnly", "SameSite=lax", "Path=/", f"Max-Age={180 * 86400}"):
+        assert attribute.lower() in cookie.lower()
+    assert "secure" not in cookie.lower()
+    loaded = client.get(PAGE)
+    assert "player.vimeo.com" in loaded.text
+    assert 'action="/consent/revoke"' in loaded.text, "one-click stop while 'always' is active"
+
+
+def test_cookie_is_secure_over_https(app: Any, video: Embed) -> None:
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        response = client.post(
+            "/consent",
+            data={"provider": "vimeo", "scope": "always", "next": PAGE},
+            headers={"origin": "https://testserver"},
+        )
+    assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_revoke_brings_the_placeholder_back(client: TestClient, video: Embed) -> None:
+    consent(client, "always")
+    response = client.post(
+        "/consent/revoke", data={"provider": "vimeo", "next": PAGE}, headers=SAME_ORIGIN
+    )
+    assert response.status_code == 303
+    assert (
+        "max-age=0" in response.headers["set-cookie"].lower()
+        or "expires=" in response.headers["set-cookie"].lower()
+    )
+    client.cookies.clear()
+    assert "player.vimeo.com" not in client.get(PAGE).text
+
+
+def test_policy_version_bump_asks_again(
+    client: TestClient, video: Embed, services: Services
+) -> None:
+    consent(client, "always")
+    assert "player.vimeo.com" in client.get(PAGE).text
+    services.store.set_setting("policy_version", 2)
+    assert "player.vimeo.com" not in client.get(PAGE).text
+
+
+@pytest.mark.parametrize("value", ["garbage", "a.b.c", "x" * 4000, "%00%ff"])
+def test_forged_cookie_counts_as_no_consent(client: TestClient, video: Embed, value: str) -> None:
+    client.cookies.set(COOKIE_NAME, value)
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    assert "player.vimeo.com" not in response.text
+
+
+@pytest.mark.parametrize("token", ["garbage", "eyJwIjoidmltZW8ifQ.abc.def", "x" * 5000])
+def test_forged_once_token_shows_the_placeholder(
+    client: TestClient, video: Embed, token: str
+) -> None:
+    response = client.get(PAGE, params={"consent": token})
+    assert response.status_code == 200
+    assert "player.vimeo.com" not in response.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site"},
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"origin": "https://evil.example", "sec-fetch-site": "same-origin"},
+    ],
+)
+@pytest.mark.parametrize("path", ["/consent", "/consent/revoke"])
+def test_cross_site_posts_are_refused(
+    client: TestClient, video: Embed, headers: dict[str, str], path: str
+) -> None:
+    data = {"provider": "vimeo", "scope": "always", "next": PAGE}
+    response = client.post(path, data=data, headers=headers)
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+
+
+def test_framing_site_may_post(settings: Any, services: Services, video: Embed) -> None:
+    from dataclasses import replace
+
+    from embedguard.app import create_app
+
+    framed = replace(settings, frame_ancestors=("https://www.example.de",))
+    services.settings = framed
+    with TestClient(create_app(framed, services), follow_redirects=False) as client:
+        response = client.post(
+            "/consent",
+            data={"provider": "vimeo", "scope": "always", "next": PAGE},
+            headers={"origin": "https://www.example.de", "sec-fetch-site": "same-site"},
+        )
+    assert response.status_code == 303
+
+
+def test_a_post_without_browser_headers_is_allowed(client: TestClient, video: Embed) -> None:
+    response = client.post("/consent", data={"provider": "vimeo", "scope": "once", "next": PAGE})
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "vimeo/1",
+        "",
+        "/\x00x",
+        "javascript:alert(1)",
+        "/" + "a" * 3000,
+    ],
+)
+def test_next_must_be_a_local_path(client: TestClient, video: Embed, next_path: str) -> None:
+    response = consent(client, "always", next_path)
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"provider": "evil", "scope": "always", "next": PAGE},
+        {"provider": "vimeo", "scope": "forever", "next": PAGE},
+        {"provider": "vimeo", "next": PAGE},
+        {"scope": "always", "next": PAGE},
+        {"provider": "vimeo", "scope": "once", "next": "/vimeo/999"},
+        {"provider": "vimeo", "scope": "once", "next": "/privacy"},
+    ],
+)
+def test_bad_consent_forms(client: TestClient, video: Embed, data: dict[str, str]) -> None:
+    response = client.post("/consent", data=data, headers=SAME_ORIGIN)
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers
+
+
+def test_oversized_consent_body(client: TestClient, video: Embed) -> None:
+    response = client.post(
+        "/consent",
+        content=b"provider=vimeo&next=" + b"a" * 70_000,
+        headers={**SAME_ORIGIN, "content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/vimeo/999",
+        "/vimeo/0076979871",
+        "/vimeo/abc",
+        "/vimeo/%D9%A1%D9%A2",
+        "/vimeo/1%2F2",
+        "/vimeo/" + "9" * 500,
+        "/vimeo/-1",
+        "/vimeo/+76979871",
+    ],
+)
+def test_unknown_or_malformed_ids_are_404_without_upstream(
+    client: TestClient, video: Embed, upstream_requests: list[Any], path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "<html" in response.text
+    assert upstream_requests == []
+
+
+def test_disabled_video_is_404(client: TestClient, video: Embed, services: Services) -> None:
+    services.store.set_embed_enabled(video.key, False)
+    assert client.get(PAGE).status_code == 404
+
+
+def test_unlisted_video_needs_its_hash(
+    client: TestClient, stored_embed: Callable[..., Embed]
+) -> None:
+    stored_embed(f"vimeo:{VIMEO_UNLISTED}", secret=VIMEO_UNLISTED_HASH)
+    page = f"/vimeo/{VIMEO_UNLISTED}"
+    assert client.get(page).status_code == 404
+    assert client.get(page, params={"h": "0000000000"}).status_code == 404
+    assert client.get(page, params={"h": VIMEO_UNLISTED_HASH}).status_code == 200
+    target = consent(client, "once", f"{page}?h={VIMEO_UNLISTED_HASH}").headers["location"]
+    loaded = client.get(target)
+    assert f"?h={VIMEO_UNLISTED_HASH}&amp;dnt=1" in loaded.text
+
+
+def test_hash_for_a_public_video_is_404(client: TestClient, video: Embed) -> None:
+    assert client.get(PAGE, params={"h": "abcdef1234"}).status_code == 404
+
+
+def test_start_time_reaches_the_player_and_bad_ones_are_ignored(
+    client: TestClient, video: Embed
+) -> None:
+    target = consent(client, "once", f"{PAGE}?t=1m30s").headers["location"]
+    assert "#t=90s" in client.get(target).text
+    page = client.get(PAGE, params={"t": "<script>"})
+    assert page.status_code == 200
+    assert "script&gt;" not in page.text and "<script>" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "lang"),
+    [
+        ({}, {}, "de"),
+        ({"lang": "en"}, {}, "en"),
+        ({"lang": "xx"}, {}, "de"),
+        ({}, {"accept-language": "en-GB,en;q=0.9"}, "en"),
+        ({}, {"accept-language": "fr;q=1, de;q=0.2, en;q=0.5"}, "en"),
+        ({}, {"accept-language": "en;q=0"}, "de"),
+        ({}, {"accept-language": "x" * 5000}, "de"),
+        ({}, {"accept-language": "';DROP TABLE"}, "de"),
+    ],
+)
+def test_language(
+    client: TestClient, video: Embed, params: dict[str, str], headers: dict[str, str], lang: str
+) -> None:
+    response = client.get(PAGE, params=params, headers=headers)
+    assert response.status_code == 200
+    assert f'<html lang="{lang}">' in response.text
+
+
+def test_hostile_titles_are_escaped(client: TestClient, stored_embed: Callable[..., Embed]) -> None:
+    stored_embed("vimeo:55555555", title='<script>alert("x")</script>', author="<b>x</b>")
+    text = client.get("/vimeo/55555555").text
+    assert "<script>alert" not in text
+    assert "&lt;script&gt;" in text
+    assert "<b>x</b>" not in text
+
+
+def test_consent_overview(client: TestClient, video: Embed) -> None:
+    page = client.get("/consent")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "private, no-store"
+    consent(client, "always")
+    page = client.get("/consent")
+    assert 'name="provider" value="vimeo"' in page.text
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_reports_broken_storage(client: TestClient, services: Services) -> None:
+    services.store.close()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error"}
+
+
+def test_static_files_are_immutable(client: TestClient, services: Services) -> None:
+    url = services.assets.url("embedguard.css")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["cache-control"]
+    assert client.get("/static/../pyproject.toml").status_code == 404
+    assert client.get("/static/nope.css").status_code == 404
