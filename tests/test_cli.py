@@ -158,3 +158,14 @@ def test_bad_image_file(env: Path, capsys: pytest.CaptureFixture[str], tmp_path:
     )
     assert code == 1 and "image" in err
     assert listed(capsys) == []
+
+
+def test_unusable_data_dir_is_one_line(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("EMBEDGUARD_DATA_DIR", str(blocker / "data"))
+    code, _, err = run(capsys, "embed", "list")
+    assert code == 1
+    assert err.count("\n") == 1 and "data directory" in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args)
     except (CommandError, SettingsError, catalog.CatalogError) as error:
         print(f"embedguard: error: {error}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as error:
+        print(f"embedguard: error: cannot use the data directory: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
