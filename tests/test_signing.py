@@ -97,3 +97,10 @@ def test_once_token_expires_after_a_few_minutes(monkeypatch: pytest.MonkeyPatch)
     later = time.time() + 6 * 60
     monkeypatch.setattr(time, "time", lambda: later)
     assert not once.once_allows(token, "vimeo", "vimeo:1")
+
+
+def test_namespace_is_the_itsdangerous_salt() -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    token = Signer((NEW, OLD)).sign({"p": "vimeo"}, namespace="once")
+    assert URLSafeTimedSerializer([OLD, NEW], salt="once").loads(token) == {"p": "vimeo"}

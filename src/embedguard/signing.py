@@ -24,7 +24,7 @@ class Signer:
     def _serializer(self, namespace: str) -> URLSafeTimedSerializer:
         serializer = self._serializers.get(namespace)
         if serializer is None:
-            serializer = URLSafeTimedSerializer(self._keys, salt=f"embedguard.{namespace}")
+            serializer = URLSafeTimedSerializer(self._keys, salt=namespace)
             self._serializers[namespace] = serializer
         return serializer
 
