@@ -1,0 +1,147 @@
+"""Every placeholder informs before it asks: who receives which data, in which country, how
+to revoke, and where to get the same information without the platform; in both languages.
+
+Runs over every registered provider, so a new provider is covered the day it is registered.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+import pytest
+from starlette.testclient import TestClient
+
+from embedguard import privacy_info
+from embedguard.providers import Provider, default_registry
+from embedguard.services import Services
+from embedguard.store import Embed
+
+# One URL per provider that its parse_url recognises; a registered provider without a
+# sample fails the test below, so nobody can add a provider and skip its notice.
+SAMPLE_URLS = {
+    "vimeo": "https://vimeo.com/76979871",
+    "facebook": "https://www.facebook.com/wirtschaft.in.mittelsachsen",
+    "twitter": "https://x.com/mittelsachsen",
+}
+PROVIDERS = list(default_registry())
+LANGUAGES = ("de", "en")
+REVOCATION = {"de": "widerrufen", "en": "revoke"}
+DATA_WORDS = {
+    "de": ("IP-Adresse", "Gerät", "Browser", "Cookies"),
+    "en": ("IP address", "device", "browser", "cookies"),
+}
+
+
+def _text(body: str) -> str:
+    """The page as readable text: no tags, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def _placeholder(
+    provider: Provider, client: TestClient, stored_embed: Callable[..., Embed], lang: str
+) -> str:
+    ref = provider.parse_url(SAMPLE_URLS[provider.name])
+    assert ref is not None, f"{provider.name} does not recognise its sample URL"
+    embed = stored_embed(ref.key, secret=ref.secret)
+    response = client.get(f"{provider.embed_path(embed.item_id)}?lang={lang}")
+    assert response.status_code == 200
+    assert f'<html lang="{lang}">' in response.text
+    return response.text
+
+
+def test_every_registered_provider_has_a_sample() -> None:
+    assert {p.name for p in PROVIDERS} <= set(SAMPLE_URLS)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_placeholder_names_recipient_data_revocation_and_alternatives(
+    provider: Provider, lang: str, client: TestClient, stored_embed: Callable[..., Embed]
+) -> None:
+    page = _placeholder(provider, client, stored_embed, lang)
+    text = _text(page)
+    recipient = provider.recipient
+    assert recipient.company in text
+    assert getattr(recipient, f"country_{lang}") in text
+    for word in DATA_WORDS[lang]:
+        assert word in text, word
+    for category in getattr(recipient, f"data_{lang}"):
+        assert category in text, category
+    assert getattr(recipient, f"transfer_{lang}") in text
+    assert "TDDDG" in text and ("DSGVO" if lang == "de" else "GDPR") in text
+    assert REVOCATION[lang] in text
+    assert f'href="/consent?lang={lang}"' in page
+    assert f'href="/privacy?lang={lang}"' in page
+    assert recipient.privacy_url in page
+    info = privacy_info.DEFAULT_PRIVACY_INFO
+    for site in info.websites:
+        assert f'href="{site.url}"' in page
+    for contact in info.contacts:
+        assert contact.phone in text and contact.email in text
+    if recipient.joint_controller:
+        assert ("gemeinsam verantwortlich" if lang == "de" else "jointly responsible") in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_two_equally_weighty_choices_nothing_preselected(
+    provider: Provider, lang: str, client: TestClient, stored_embed: Callable[..., Embed]
+) -> None:
+    page = _placeholder(provider, client, stored_embed, lang)
+    form = re.search(r'<form class="choices".*?</form>', page, re.S)
+    assert form is not None
+    buttons = re.findall(r"<button([^>]*)>(.*?)</button>", form.group(0), re.S)
+    assert [re.search(r'value="(\w+)"', attrs).group(1) for attrs, _ in buttons] == [  # type: ignore[union-attr]
+        "once",
+        "always",
+    ]
+    # Same markup apart from the value: neither choice is styled to be pushed.
+    attributes = {re.sub(r'value="\w+"', "", attrs) for attrs, _ in buttons}
+    assert len(attributes) == 1
+    assert 'type="submit"' in attributes.pop()
+    for _attrs, label in buttons:
+        assert provider.label in label  # the accessible name includes the provider
+    assert not re.search(r"\b(checked|autofocus|selected)\b", form.group(0))
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_the_notice_follows_the_stored_privacy_info_and_consent_days(
+    provider: Provider, client: TestClient, services: Services, stored_embed: Callable[..., Embed]
+) -> None:
+    info = privacy_info.DEFAULT_PRIVACY_INFO
+    edited = privacy_info.from_dict(
+        {
+            **privacy_info.to_dict(info),
+            "websites": [{"url": "https://example.org/info", "description": {"de": "Info"}}],
+            "contacts": [{"name": {"de": "Bürgerbüro"}, "phone": "0123 456", "email": "a@b.de"}],
+        }
+    )
+    privacy_info.save(services.store, edited, actor="test")
+    services.store.set_setting("consent_days", 30, actor="test")
+    text = _text(_placeholder(provider, client, stored_embed, "de"))
+    assert "example.org/info" in text
+    assert "Bürgerbüro" in text and "0123 456" in text
+    assert "wirtschaft-in-mittelsachsen" not in text
+    assert "bis zu 30 Tage" in text
+
+
+def test_upstream_text_in_the_notice_is_escaped(
+    client: TestClient, stored_embed: Callable[..., Embed]
+) -> None:
+    stored_embed(
+        "vimeo:76979871", title="<script>alert(1)</script>", author='"><img src=x onerror=1>'
+    )
+    page = client.get("/vimeo/76979871").text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_placeholder_stays_small(client: TestClient, stored_embed: Callable[..., Embed]) -> None:
+    stored_embed("vimeo:76979871", title="Ein Video")
+    page = client.get("/vimeo/76979871")
+    css = client.get(re.search(r'href="(/static/embedguard\.css\?v=\w+)"', page.text).group(1))  # type: ignore[union-attr]
+    assert css.status_code == 200
+    assert len(page.content) + len(css.content) < 30_000
+    assert "<script" not in page.text and "style=" not in page.text
