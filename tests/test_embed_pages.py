@@ -350,3 +350,11 @@ def test_static_files_are_immutable(client: TestClient, services: Services) -> N
     assert "immutable" in response.headers["cache-control"]
     assert client.get("/static/../pyproject.toml").status_code == 404
     assert client.get("/static/nope.css").status_code == 404
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_oversized_body_on_any_visitor_route_is_413(
+    client: TestClient, video: Embed, method: str
+) -> None:
+    response = client.request(method, PAGE, content=b"x" * 70_000)
+    assert response.status_code == 413

@@ -58,11 +58,22 @@ def test_failed_transaction_changes_nothing(store: Store) -> None:
 
 
 def test_generation_sees_other_processes(tmp_path: Path) -> None:
-    first, second = Store(tmp_path / "db.sqlite3"), Store(tmp_path / "db.sqlite3")
+    path = tmp_path / "db.sqlite3"
+    first, second = Store(path, foreign_check_seconds=0), Store(path)
     before = first.generation()
     second.set_setting("consent_days", 30)
     assert first.generation() != before
     assert first.get_setting("consent_days") == 30
+
+
+def test_foreign_writes_are_checked_at_most_every_interval(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    first, second = Store(path, foreign_check_seconds=3600), Store(path)
+    before = first.generation()
+    second.set_setting("consent_days", 30)
+    assert first.generation() == before
+    first.set_setting("policy_version", 2)
+    assert first.generation() != before, "own writes count at once"
 
 
 def test_usage_is_aggregated_per_day_provider_embed_event(store: Store) -> None:

@@ -15,6 +15,7 @@ from .security import SecurityHeadersMiddleware
 from .services import Services
 from .settings import Settings
 from .views import consent, demo, pages
+from .views.admin import admin_mount
 from .views.common import http_exception_handler
 from .views.embed import embed_routes
 
@@ -25,26 +26,15 @@ USAGE_FLUSH_SECONDS = 30
 def routes(services: Services) -> list[BaseRoute]:
     return [
         *embed_routes(services.registry),
-        Route(
-            "/consent",
-            consent.give_consent,
-            methods=["POST"],
-            name="consent_give",
-            max_body_size=VISITOR_BODY_LIMIT,
-        ),
+        Route("/consent", consent.give_consent, methods=["POST"], name="consent_give"),
         Route("/consent", consent.consent_overview, methods=["GET"], name="consent"),
-        Route(
-            "/consent/revoke",
-            consent.revoke_consent,
-            methods=["POST"],
-            name="consent_revoke",
-            max_body_size=VISITOR_BODY_LIMIT,
-        ),
+        Route("/consent/revoke", consent.revoke_consent, methods=["POST"], name="consent_revoke"),
         Route("/privacy", pages.privacy, name="privacy"),
         Route("/healthz", pages.healthz, name="healthz"),
         Route("/demo", demo.demo_page, name="demo"),
         Route("/posters/{name}", pages.poster, name="poster"),
         Route("/static/{path:path}", services.assets.endpoint, name="static"),
+        admin_mount(services),
     ]
 
 
@@ -68,6 +58,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         ],
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
+        # Visitor routes take at most small forms; the admin mount raises its own limit.
+        max_body_size=VISITOR_BODY_LIMIT,
     )
     app.state.services = services
     return app

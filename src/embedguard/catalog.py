@@ -71,6 +71,7 @@ async def add(
         secret=ref.secret,
         title=metadata.title,
         title_override=_title_override(title, existing),
+        description_override=existing.description_override if existing else "",
         description=metadata.description,
         author=metadata.author,
         author_url=metadata.author_url,

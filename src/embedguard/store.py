@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -75,6 +76,13 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX login_failures_subject ON login_failures (subject, at);
         """,
     ),
+    (
+        "0002_admin_edits",
+        """
+        ALTER TABLE embeds ADD COLUMN description_override TEXT NOT NULL DEFAULT '';
+        ALTER TABLE embeds ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+        """,
+    ),
 )
 
 USAGE_EVENTS = frozenset({"view", "load_once", "load_always", "revoke"})
@@ -106,10 +114,17 @@ class Embed:
     created_at: str = ""
     updated_at: str = ""
     refreshed_at: str = ""
+    description_override: str = ""
+    # Counts saves; an edit form carries it, so a stale form cannot overwrite newer changes.
+    revision: int = 1
 
     @property
     def display_title(self) -> str:
         return self.title_override or self.title
+
+    @property
+    def display_description(self) -> str:
+        return self.description_override or self.description
 
     def public_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k not in ("content",)}
@@ -119,8 +134,12 @@ class StoreError(Exception):
     pass
 
 
+class StaleEdit(StoreError):
+    """The embed changed since the editor loaded it; nothing was saved."""
+
+
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, foreign_check_seconds: float = 0.5) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -129,6 +148,9 @@ class Store:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._writes = 0
+        self._data_version = 0
+        self._next_foreign_check = 0.0
+        self._foreign_check_seconds = foreign_check_seconds
         self._migrate()
 
     def close(self) -> None:
@@ -165,10 +187,18 @@ class Store:
             return self._db.execute(sql, params).fetchall()
 
     def generation(self) -> tuple[int, int]:
-        """Changes whenever this process or another one committed a write."""
+        """Changes whenever this process or another one committed a write.
+
+        Our own writes count at once; another process's (the CLI's) within
+        ``foreign_check_seconds``: asking SQLite on every request cost a sixth of the
+        placeholder's time.
+        """
+        now = time.monotonic()
         with self._lock:
-            data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
-            return data_version, self._writes
+            if now >= self._next_foreign_check:
+                self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+                self._next_foreign_check = now + self._foreign_check_seconds
+            return self._data_version, self._writes
 
     def healthy(self) -> bool:
         try:
@@ -193,16 +223,27 @@ class Store:
             rows = self._query("SELECT * FROM embeds WHERE provider = ? ORDER BY key", (provider,))
         return [_embed_from_row(row) for row in rows]
 
-    def save_embed(self, embed: Embed, *, actor: str = "cli") -> Embed:
-        """Insert or replace one embed and audit the change, in one transaction."""
+    def save_embed(
+        self, embed: Embed, *, actor: str = "cli", expected_revision: int | None = None
+    ) -> Embed:
+        """Insert or replace one embed and audit the change, in one transaction.
+
+        With ``expected_revision``, save only if the stored embed is still at that revision
+        (else :class:`StaleEdit`).
+        """
         stamp = now_iso()
         with self.transaction() as db:
             before = self.get_embed(embed.key)
+            if expected_revision is not None and (
+                before is None or before.revision != expected_revision
+            ):
+                raise StaleEdit(embed.key)
             saved = replace(
                 embed,
                 created_at=before.created_at if before else stamp,
                 updated_at=stamp,
                 refreshed_at=embed.refreshed_at or stamp,
+                revision=before.revision + 1 if before else 1,
             )
             fields = asdict(saved)
             columns = ", ".join(fields)
@@ -297,6 +338,27 @@ class Store:
             self._audit(db, actor, action, name, None, None)
         return created
 
+    # -- failed admin logins (subjects are account names or keyed hashes, never addresses) --
+
+    def count_login_failures(self, subject: str, since: float) -> int:
+        rows = self._query(
+            "SELECT count(*) AS n FROM login_failures WHERE subject = ? AND at >= ?",
+            (subject, since),
+        )
+        return int(rows[0]["n"])
+
+    def record_login_failure(self, subjects: list[str], at: float, *, forget_before: float) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_failures WHERE at < ?", (forget_before,))
+            db.executemany(
+                "INSERT INTO login_failures (subject, at) VALUES (?, ?)",
+                [(subject, at) for subject in subjects],
+            )
+
+    def clear_login_failures(self, subject: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_failures WHERE subject = ?", (subject,))
+
     # -- audit log --------------------------------------------------------------------
 
     def _audit(
@@ -321,6 +383,14 @@ class Store:
             (*values, limit),
         )
         return [dict(row) for row in rows]
+
+    def audit_facets(self) -> dict[str, list[str]]:
+        """The distinct actors and actions in the audit log, for filter choices."""
+        facets: dict[str, list[str]] = {}
+        for column in ("actor", "action"):
+            sql = f"SELECT DISTINCT {column} FROM audit ORDER BY {column}"  # noqa: S608
+            facets[column] = [row[0] for row in self._query(sql)]
+        return facets
 
 
 def _to_sql(value: Any) -> Any:

@@ -1,0 +1,78 @@
+"""Logging in and out."""
+
+from __future__ import annotations
+
+import anyio
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ... import auth
+from ...users import MAX_PASSWORD_LENGTH, verify_password
+from ..common import form_text, read_form, safe_next, services_of
+from .base import N_, Admin, action, admin_language, csrf_ok, forbidden, message, render
+
+HOME = "/admin/"
+
+
+def _next_path(value: str | None) -> str:
+    path = safe_next(value)
+    return path if path and path.startswith("/admin/") else HOME
+
+
+async def login_form(request: Request) -> Response:
+    services = services_of(request)
+    lang = admin_language(request)
+    next_path = _next_path(request.query_params.get("next"))
+    if auth.current_user(request.session, services.store, services.clock()):
+        return RedirectResponse(next_path, status_code=303)
+    return _login_page(request, lang, next_path)
+
+
+def _login_page(
+    request: Request, lang: str, next_path: str, *, error: str = "", status_code: int = 200
+) -> Response:
+    context = {
+        "next": next_path,
+        "error": message(error, "error") if error else None,
+        "username": "",
+    }
+    return render(request, "login.html", context, user=None, lang=lang, status_code=status_code)
+
+
+async def login(request: Request) -> Response:
+    services = services_of(request)
+    lang = admin_language(request)
+    form = await read_form(request, max_fields=10)
+    if not csrf_ok(request, form):
+        return forbidden(request)
+    name = (form_text(form, "username", max_length=200) or "").strip()
+    password = form_text(form, "password", max_length=MAX_PASSWORD_LENGTH) or ""
+    next_path = _next_path(form_text(form, "next"))
+    now = services.clock()
+    client = auth.client_subject(request.client.host if request.client else None)
+    if auth.throttled(services.store, name, client, now):
+        text = N_("Too many failed attempts. Please wait 15 minutes and try again.")
+        return _login_page(request, lang, next_path, error=text, status_code=429)
+    ok = await anyio.to_thread.run_sync(verify_password, services.store, name, password)
+    stored = services.store.get_user_hash(name) if ok else None
+    if stored is None:
+        auth.record_failure(services.store, name, client, now)
+        text = N_("The user name or the password is wrong.")
+        return _login_page(request, lang, next_path, error=text, status_code=401)
+    auth.record_success(services.store, name)
+    auth.start_session(request.session, name, stored, now)
+    request.session["lang"] = lang
+    services.store.audit(name, "user.login", name, None, None)
+    return RedirectResponse(next_path, status_code=303)
+
+
+async def _logout(admin: Admin, form: FormData) -> Response:
+    admin.services.store.audit(admin.user, "user.logout", admin.user, None, None)
+    lang = admin.lang
+    auth.end_session(admin.session)
+    admin.session["lang"] = lang
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+logout = action(_logout)
