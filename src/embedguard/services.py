@@ -18,7 +18,7 @@ from .providers import Registry, default_registry
 from .resources import resource_dir
 from .settings import Settings, SettingsError, parse_frame_ancestors
 from .signing import Signer
-from .store import Store
+from .store import Embed, Store
 from .templating import Templates
 from .upstream import UpstreamClient
 from .usage import UsageCounter
@@ -91,6 +91,12 @@ class Services:
             except SettingsError:
                 pass
         return self.settings.frame_ancestors
+
+    def embed(self, key: str) -> Embed | None:
+        """An allowed embed, from memory until the store changes (the placeholder's hot path)."""
+        return self.pages.memo(
+            self.store.generation(), ("embed", key), lambda: self.store.get_embed(key)
+        )
 
     def consent_codec(self) -> ConsentCodec:
         return ConsentCodec(

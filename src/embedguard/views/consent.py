@@ -56,7 +56,7 @@ async def give_consent(request: Request) -> Response:
         return error_page(request, 400)
     if scope == "once":
         shown = embed_key_for_path(services.registry, next_path)
-        embed = services.store.get_embed(shown[1]) if shown and shown[0] is provider else None
+        embed = services.embed(shown[1]) if shown and shown[0] is provider else None
         if embed is None or not embed.enabled:
             return error_page(request, 400)
         token = services.consent_codec().once_token(provider.name, embed.key)
