@@ -358,3 +358,17 @@ def test_oversized_body_on_any_visitor_route_is_413(
 ) -> None:
     response = client.request(method, PAGE, content=b"x" * 70_000)
     assert response.status_code == 413
+
+
+def test_configured_framing_origins_keep_self_last(
+    settings: Any, services: Services, video: Embed
+) -> None:
+    from dataclasses import replace
+
+    from embedguard.app import create_app
+
+    framed = replace(settings, frame_ancestors=("https://www.example.de", "https://example.de"))
+    services.settings = framed
+    with TestClient(create_app(framed, services)) as client:
+        policy = client.get(PAGE).headers["content-security-policy"]
+    assert "frame-ancestors https://www.example.de https://example.de 'self'" in policy

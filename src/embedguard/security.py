@@ -33,6 +33,14 @@ def build_csp(extra: Mapping[str, tuple[str, ...]] | None = None) -> str:
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
+def _with_self(sources: tuple[str, ...]) -> str:
+    # embedguard may always frame its own pages (the admin's live preview, /demo);
+    # 'none' stays 'none'.
+    if "'none'" in sources or "'self'" in sources:
+        return " ".join(sources)
+    return " ".join((*sources, "'self'"))
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, frame_ancestors: Callable[[], tuple[str, ...]]) -> None:
         self.app = app
@@ -53,7 +61,7 @@ class SecurityHeadersMiddleware:
 
     def _add_headers(self, headers: MutableHeaders, never_framed: bool) -> None:
         policy = headers.get("content-security-policy") or build_csp()
-        ancestors = "'none'" if never_framed else " ".join(self.frame_ancestors())
+        ancestors = "'none'" if never_framed else _with_self(self.frame_ancestors())
         headers["content-security-policy"] = f"{policy}; frame-ancestors {ancestors}"
         headers["x-content-type-options"] = "nosniff"
         headers.setdefault("referrer-policy", "same-origin")
