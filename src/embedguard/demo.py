@@ -51,6 +51,28 @@ DEMO_ITEMS: tuple[DemoItem, ...] = (
         720,
         "skilled-workers.jpg",
     ),
+    DemoItem(
+        "facebook:wirtschaft.in.mittelsachsen",
+        "Wirtschaft in Mittelsachsen",
+        width=1000,
+        height=1000,
+        image="facebook-page.jpg",
+    ),
+    DemoItem(
+        "twitter:mswirtschaft", "@mswirtschaft", "@mswirtschaft", "https://x.com/mswirtschaft"
+    ),
+    DemoItem(
+        "twitter:mswirtschaft/status/1790000000000000002",
+        "Am 14. Mai öffnen 40 Betriebe in Freiberg ihre Türen: Tag der Ausbildung.",
+        "Wirtschaft Mittelsachsen",
+        "https://x.com/mswirtschaft",
+        content=(
+            '<p lang="de" dir="ltr">Am 14. Mai öffnen 40 Betriebe in Freiberg ihre Türen: '
+            "Tag der Ausbildung.</p>— Wirtschaft Mittelsachsen (@mswirtschaft) "
+            '<a href="https://x.com/mswirtschaft/status/1790000000000000002" target="_blank" '
+            'rel="noopener noreferrer nofollow">May 5, 2026</a>'
+        ),
+    ),
 )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .base import EmbedRef, LoadedView, Metadata, Provider, ProviderError, Recipient
+from .facebook import FacebookProvider
+from .twitter import TwitterProvider
 from .vimeo import VimeoProvider
 
 __all__ = [
@@ -47,4 +49,4 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    return Registry([VimeoProvider()])
+    return Registry([VimeoProvider(), FacebookProvider(), TwitterProvider()])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -127,8 +127,11 @@ class Provider(ABC):
         """An embed that must be allowed before this one (a post's account); default none."""
         return None
 
-    def placeholder_context(self, embed: Embed, lang: str) -> dict[str, Any]:
-        """Extra context for the placeholder; by default nothing."""
+    def placeholder_context(
+        self, embed: Embed, lang: str, siblings: Sequence[Embed] = ()
+    ) -> dict[str, Any]:
+        """Extra context for the placeholder; by default nothing. ``siblings`` are this
+        provider's other stored embeds (e.g. an account's posts for its timeline)."""
         return {}
 
     def accepts_query(self, embed: Embed, query: Mapping[str, str]) -> bool:

@@ -14,7 +14,7 @@ from starlette.routing import Route, compile_path
 
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
 from ..posters import Poster
-from ..providers import Provider, Registry
+from ..providers import EmbedRef, Provider, Registry
 from ..security import build_csp
 from ..services import Services
 from ..store import Embed
@@ -82,8 +82,13 @@ def _allowed_embed(provider: Provider, services: Services, request: Request) -> 
     item_id = provider.item_id_from_path(request.path_params)
     if item_id is None:
         return None
-    embed = services.store.get_embed(f"{provider.name}:{item_id}")
+    embed = services.embed(f"{provider.name}:{item_id}")
     if embed is None or not embed.enabled:
+        return None
+    # A post is shown only while its account is allowed, too.
+    parent_key = provider.parent_key(EmbedRef(provider.name, item_id))
+    parent = services.embed(parent_key) if parent_key else None
+    if parent_key and (parent is None or not parent.enabled):
         return None
     if not provider.accepts_query(embed, request.query_params):
         return None
@@ -114,7 +119,7 @@ def _placeholder(
     def render() -> tuple[bytes, str]:
         context = {
             **_base_context(provider, embed, lang, page),
-            **provider.placeholder_context(embed, lang),
+            **provider.placeholder_context(embed, lang, services.store.list_embeds(provider.name)),
             "poster": Poster.from_json(embed.poster) if embed.poster else None,
         }
         body = services.templates.render(provider.placeholder_template, lang, context).encode()

@@ -1,0 +1,189 @@
+"""Facebook: the page plugin of a configured page.
+
+Meta offers no usable preview without its Graph API (and forbids keeping what that API
+returns), so embedguard asks Meta nothing at all: the page is recognised from its URL, and
+the placeholder shows an admin-supplied image or a neutral one. After consent the page
+loads Facebook's page plugin iframe, without the faces of the visitor's friends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import ClassVar
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ..store import Embed
+from ..upstream import UpstreamClient
+from .base import (
+    CSPSources,
+    EmbedRef,
+    LoadedView,
+    Metadata,
+    Provider,
+    Recipient,
+    canonical_digits,
+    normalise_host,
+)
+
+# Page user names are letters, digits and dots; older vanity names also carry hyphens.
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,78}[a-z0-9])?", re.ASCII)
+_HOSTS = frozenset({"facebook.com", "fb.com"})
+# First path segments of facebook.com that are Facebook's own features, not pages.
+_RESERVED = frozenset(
+    {
+        "ads",
+        "business",
+        "dialog",
+        "events",
+        "gaming",
+        "groups",
+        "hashtag",
+        "help",
+        "home.php",
+        "l.php",
+        "login",
+        "login.php",
+        "marketplace",
+        "messages",
+        "notifications",
+        "pages",
+        "people",
+        "permalink.php",
+        "photo.php",
+        "plugins",
+        "policies",
+        "privacy",
+        "profile.php",
+        "reel",
+        "search",
+        "settings",
+        "share",
+        "sharer",
+        "sharer.php",
+        "stories",
+        "story.php",
+        "watch",
+    }
+)
+_PLUGIN = "https://www.facebook.com/plugins/page.php"
+PLUGIN_WIDTH = 500  # the plugin's maximum
+PLUGIN_HEIGHT = 560
+_LOCALES = {"de": "de_DE", "en": "en_GB"}
+
+
+class FacebookProvider(Provider):
+    name = "facebook"
+    label = "Facebook"
+    recipient = Recipient(
+        company="Meta Platforms Ireland Limited",
+        address="Merrion Road, Dublin 4, D04 X2K5, Ireland",
+        country_de="Irland, mit Übermittlung an Meta Platforms, Inc. in den USA",
+        country_en="Ireland, with transfer to Meta Platforms, Inc. in the USA",
+        transfer_de=(
+            "Meta übermittelt Daten an Meta Platforms, Inc. in den USA auf Grundlage des "
+            "EU-US Data Privacy Framework, nach dem Meta zertifiziert ist, und Ihrer "
+            "Einwilligung (Art. 49 Abs. 1 lit. a DSGVO)"
+        ),
+        transfer_en=(
+            "Meta transfers data to Meta Platforms, Inc. in the USA based on the EU-US Data "
+            "Privacy Framework, under which Meta is certified, and on your consent "
+            "(Art. 49(1)(a) GDPR)"
+        ),
+        privacy_url="https://www.facebook.com/privacy/policy/",
+        data_de=(
+            "IP-Adresse",
+            "Geräte- und Browserdaten",
+            "die aufgerufene Seite",
+            "Cookies von Facebook (z. B. datr, fr); wenn Sie bei Facebook angemeldet sind, "
+            "auch Ihr Konto",
+        ),
+        data_en=(
+            "IP address",
+            "device and browser data",
+            "the page you are on",
+            "Facebook cookies (e.g. datr, fr); if you are logged in to Facebook, also your account",
+        ),
+        # CJEU C-40/17 Fashion ID: the embedding site shares responsibility for collecting
+        # and transmitting the data.
+        joint_controller=True,
+    )
+    upstream_hosts = frozenset()
+    routes = ("/facebook/{page}",)
+    consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://www.facebook.com",)}
+
+    def parse_url(self, url: str) -> EmbedRef | None:
+        return self._parse(url, plugin_allowed=True)
+
+    def item_id_from_path(self, params: Mapping[str, str]) -> str | None:
+        ref = self._ref(params.get("page", ""))
+        return ref.item_id if ref else None
+
+    async def fetch_metadata(self, ref: EmbedRef, client: UpstreamClient) -> Metadata:
+        return Metadata(title=ref.item_id, author_url=self.source_url_for(ref.item_id))
+
+    def loaded_view(self, embed: Embed, query: Mapping[str, str], lang: str) -> LoadedView:
+        params = {
+            "href": self.source_url_for(embed.item_id),
+            "tabs": "timeline",
+            "width": str(PLUGIN_WIDTH),
+            "height": str(PLUGIN_HEIGHT),
+            "small_header": "true",
+            "adapt_container_width": "true",
+            "hide_cover": "false",
+            # Faces of the visitor's friends are other people's data; leave them out.
+            "show_facepile": "false",
+            "locale": _LOCALES.get(lang, "de_DE"),
+        }
+        return LoadedView(
+            "providers/facebook_loaded.html",
+            {
+                "plugin_url": f"{_PLUGIN}?{urlencode(params)}",
+                "plugin_width": PLUGIN_WIDTH,
+                "plugin_height": PLUGIN_HEIGHT,
+            },
+        )
+
+    def source_url(self, embed: Embed) -> str:
+        return self.source_url_for(embed.item_id)
+
+    @staticmethod
+    def source_url_for(item_id: str) -> str:
+        return f"https://www.facebook.com/{item_id}"
+
+    def frame_size(self, embed: Embed) -> tuple[int, int]:
+        return PLUGIN_WIDTH, 700
+
+    def _parse(self, url: str, *, plugin_allowed: bool) -> EmbedRef | None:
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return None
+        if parts.scheme not in ("http", "https"):
+            return None
+        if normalise_host(parts.hostname or "") not in _HOSTS:
+            return None
+        segments = [s for s in parts.path.split("/") if s]
+        query = parse_qs(parts.query)
+        if segments == ["plugins", "page.php"] and plugin_allowed:
+            # The plugin iframe an integrator swaps out names the page in its href.
+            return self._parse(query.get("href", [""])[0], plugin_allowed=False)
+        if segments == ["profile.php"]:
+            return self._numeric_ref(query.get("id", [""])[0])
+        if len(segments) == 3 and segments[0] == "pages":
+            return self._numeric_ref(segments[2])
+        if len(segments) == 1:
+            return self._ref(segments[0])
+        return None
+
+    def _numeric_ref(self, value: str) -> EmbedRef | None:
+        page_id = canonical_digits(value)
+        return EmbedRef(self.name, page_id) if page_id else None
+
+    def _ref(self, value: str) -> EmbedRef | None:
+        slug = value.lower()
+        if not _SLUG.fullmatch(slug) or ".." in slug or slug in _RESERVED:
+            return None
+        if slug.isdigit() and canonical_digits(slug) is None:
+            return None
+        return EmbedRef(self.name, slug)

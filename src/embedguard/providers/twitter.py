@@ -1,0 +1,270 @@
+"""X (Twitter): an account's timeline and the posts an admin picked.
+
+Before consent the visitor sees the post's text from our own cache (X's oEmbed with
+``omit_script``, sanitized); a timeline placeholder lists the account's picked posts the
+same way, because X's timeline widget often shows nothing to visitors who are not logged
+in. After consent the page loads X's widget script with ``data-dnt="true"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup
+
+from ..sanitize import clean_post_html, post_text
+from ..store import Embed
+from ..text import clean_text, clean_url
+from ..upstream import UpstreamClient, UpstreamError
+from .base import (
+    CSPSources,
+    EmbedRef,
+    LoadedView,
+    Metadata,
+    Provider,
+    ProviderError,
+    Recipient,
+    canonical_digits,
+    normalise_host,
+)
+
+_HANDLE = re.compile(r"[a-z0-9_]{1,15}", re.ASCII)
+# First path segments on twitter.com/x.com that are pages of X itself, not accounts.
+_RESERVED = frozenset(
+    {
+        "compose",
+        "explore",
+        "hashtag",
+        "home",
+        "i",
+        "intent",
+        "login",
+        "logout",
+        "messages",
+        "notifications",
+        "privacy",
+        "search",
+        "settings",
+        "share",
+        "signup",
+        "tos",
+    }
+)
+_X_HOSTS = frozenset({"twitter.com", "x.com"})
+_LINK_HOSTS = frozenset(
+    {"t.co", "twitter.com", "www.twitter.com", "mobile.twitter.com", "x.com", "www.x.com"}
+)
+_OEMBEDS = (
+    ("https://publish.twitter.com/oembed", "https://twitter.com"),
+    ("https://publish.x.com/oembed", "https://x.com"),
+)
+# oEmbed answers that mean "this item is not there": asking the other host will not help.
+_DEFINITE = frozenset({400, 401, 403, 404, 410})
+_WIDGETS_SCRIPT = "https://platform.x.com/widgets.js"
+# X moved its widgets from platform.twitter.com to platform.x.com in 2026; allow both.
+_PLATFORM = ("https://platform.x.com", "https://platform.twitter.com")
+_TITLE_LENGTH = 100
+_RELATED_POSTS = 5
+
+
+class TwitterProvider(Provider):
+    name = "twitter"
+    label = "X (Twitter)"
+    recipient = Recipient(
+        company="Twitter International Unlimited Company",
+        address="One Cumberland Place, Fenian Street, Dublin 2, D02 AX07, Ireland",
+        country_de="Irland, mit Übermittlung an X Corp. in den USA",
+        country_en="Ireland, with transfer to X Corp. in the USA",
+        transfer_de=(
+            "X übermittelt Daten an X Corp. in den USA und stützt sich dafür auf "
+            "EU-Standardvertragsklauseln (Art. 46 DSGVO). Für die USA gilt der "
+            "Angemessenheitsbeschluss nur, soweit X Corp. nach dem EU-US Data Privacy "
+            "Framework zertifiziert ist. Mit dem Laden willigen Sie auch in diese Übermittlung "
+            "ein (Art. 49 Abs. 1 lit. a DSGVO); dort ist Ihr Schutz schwächer als in der EU"
+        ),
+        transfer_en=(
+            "X transfers data to X Corp. in the USA, relying on EU standard contractual "
+            "clauses (Art. 46 GDPR). The adequacy decision for the USA applies only as far as "
+            "X Corp. is certified under the EU-US Data Privacy Framework. By loading, you also "
+            "consent to this transfer (Art. 49(1)(a) GDPR); your data is less protected there "
+            "than in the EU"
+        ),
+        privacy_url="https://x.com/privacy",
+        data_de=(
+            "IP-Adresse",
+            "Geräte- und Browserdaten",
+            "die aufgerufene Seite",
+            "Cookies von X (z. B. guest_id); wenn Sie bei X angemeldet sind, auch Ihr Konto",
+        ),
+        data_en=(
+            "IP address",
+            "device and browser data",
+            "the page you are on",
+            "X cookies (e.g. guest_id); if you are logged in to X, also your account",
+        ),
+    )
+    upstream_hosts = frozenset({"publish.twitter.com", "publish.x.com"})
+    routes = ("/twitter/{handle}", "/twitter/{handle}/status/{post_id}")
+    consented_sources: ClassVar[CSPSources] = {
+        "script-src": _PLATFORM,
+        "style-src": _PLATFORM,
+        "frame-src": (*_PLATFORM, "https://syndication.twitter.com", "https://syndication.x.com"),
+    }
+    placeholder_template = "providers/twitter_placeholder.html"
+
+    def parse_url(self, url: str) -> EmbedRef | None:
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return None
+        host = normalise_host(parts.hostname or "")
+        if parts.scheme not in ("http", "https") or host not in _X_HOSTS:
+            return None
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) == 1:
+            return self._ref(segments[0], None)
+        if len(segments) >= 3 and segments[1] in ("status", "statuses"):
+            return self._ref(segments[0], segments[2])
+        return None
+
+    def item_id_from_path(self, params: Mapping[str, str]) -> str | None:
+        ref = self._ref(params.get("handle", ""), params.get("post_id"))
+        return ref.item_id if ref else None
+
+    def parent_key(self, ref: EmbedRef) -> str | None:
+        handle, post_id = _split(ref.item_id)
+        return f"{self.name}:{handle}" if post_id else None
+
+    async def fetch_metadata(self, ref: EmbedRef, client: UpstreamClient) -> Metadata:
+        handle, post_id = _split(ref.item_id)
+        data = await _oembed(client, ref.item_id, handle, post_id)
+        if not isinstance(data, dict) or not isinstance(data.get("html"), str):
+            raise ProviderError(f"X sent no usable data for {_describe(handle, post_id)}")
+        author_url = clean_url(data.get("author_url"), hosts=_X_HOSTS)
+        owner = _handle_of(author_url)
+        if post_id is not None and owner is not None and owner != handle:
+            raise ProviderError(f"X post {post_id} belongs to @{owner}, not to @{handle}")
+        if post_id is None:
+            return Metadata(
+                title=f"@{handle}",
+                author=f"@{handle}",
+                author_url=f"https://x.com/{handle}",
+                width=550,
+                height=700,
+            )
+        content = clean_post_html(data["html"], link_hosts=_LINK_HOSTS)
+        text = post_text(content, _TITLE_LENGTH)
+        if not text:
+            raise ProviderError(f"X sent no text for post {post_id}")
+        return Metadata(
+            title=text,
+            author=clean_text(data.get("author_name"), 200) or f"@{handle}",
+            author_url=f"https://x.com/{handle}",
+            width=550,
+            height=600,
+            content=content,
+        )
+
+    def placeholder_context(
+        self, embed: Embed, lang: str, siblings: Sequence[Embed] = ()
+    ) -> dict[str, Any]:
+        handle, post_id = _split(embed.item_id)
+        posts = [] if post_id else _picked_posts(handle, siblings)
+        return {
+            **self._common_context(embed),
+            "posts": [
+                {"embed": post, "content": _content(post), "path": self.embed_path(post.item_id)}
+                for post in posts
+            ],
+        }
+
+    def loaded_view(self, embed: Embed, query: Mapping[str, str], lang: str) -> LoadedView:
+        return LoadedView(
+            "providers/twitter_loaded.html",
+            {**self._common_context(embed), "widgets_script": _WIDGETS_SCRIPT},
+        )
+
+    def source_url(self, embed: Embed) -> str:
+        return f"https://x.com/{embed.item_id}"
+
+    def frame_size(self, embed: Embed) -> tuple[int, int]:
+        return (550, 600) if _split(embed.item_id)[1] else (550, 700)
+
+    def _ref(self, handle: str, post_id: str | None) -> EmbedRef | None:
+        handle = handle.lower()
+        if not _HANDLE.fullmatch(handle) or handle in _RESERVED:
+            return None
+        if post_id is None:
+            return EmbedRef(self.name, handle)
+        if canonical_digits(post_id) is None:
+            return None
+        return EmbedRef(self.name, f"{handle}/status/{post_id}")
+
+    def _common_context(self, embed: Embed) -> dict[str, Any]:
+        handle, post_id = _split(embed.item_id)
+        return {
+            "handle": handle,
+            "post_id": post_id,
+            "account_url": f"https://x.com/{handle}",
+            "content": _content(embed),
+        }
+
+
+def _split(item_id: str) -> tuple[str, str | None]:
+    """(handle, post id or None) from ``HANDLE`` or ``HANDLE/status/ID``."""
+    handle, _, post_id = item_id.partition("/status/")
+    return handle, post_id or None
+
+
+def _describe(handle: str, post_id: str | None) -> str:
+    return f"post {post_id} of @{handle}" if post_id else f"account @{handle}"
+
+
+def _handle_of(url: str) -> str | None:
+    segments = [s for s in urlsplit(url).path.split("/") if s] if url else []
+    return segments[0].lower() if segments else None
+
+
+def _content(embed: Embed) -> Markup:
+    # Stored content was cleaned when it was fetched; cleaning again costs microseconds
+    # and keeps a page safe even from a store someone edited by hand.
+    return Markup(clean_post_html(embed.content, link_hosts=_LINK_HOSTS))  # noqa: S704
+
+
+def _picked_posts(handle: str, siblings: Sequence[Embed]) -> list[Embed]:
+    """The account's enabled posts with text, newest first."""
+    by_id: dict[int, Embed] = {}
+    for embed in siblings:
+        own, post_id = _split(embed.item_id)
+        if own == handle and post_id and canonical_digits(post_id) and embed.enabled:
+            by_id[int(post_id)] = embed
+    newest = sorted((i for i in by_id if by_id[i].content), reverse=True)
+    return [by_id[post_id] for post_id in newest[:_RELATED_POSTS]]
+
+
+async def _oembed(client: UpstreamClient, item_id: str, handle: str, post_id: str | None) -> Any:
+    """Ask publish.twitter.com, and publish.x.com when the first cannot answer at all."""
+    first: UpstreamError | None = None
+    for endpoint, site in _OEMBEDS:
+        page = quote(f"{site}/{item_id}", safe="")
+        url = f"{endpoint}?url={page}&omit_script=1&dnt=true"
+        try:
+            return await client.get_json(url)
+        except UpstreamError as error:
+            if error.status in _DEFINITE:
+                raise ProviderError(_explain(handle, post_id, error)) from None
+            first = first or error
+    assert first is not None
+    raise ProviderError(_explain(handle, post_id, first))
+
+
+def _explain(handle: str, post_id: str | None, error: UpstreamError) -> str:
+    what = _describe(handle, post_id)
+    if error.status in (404, 410):
+        return f"X does not know {what} (wrong name or id, deleted, or protected)"
+    if error.status in (401, 403):
+        return f"X refuses {what} (protected, suspended or not embeddable)"
+    return f"X could not be asked about {what}: {error.reason}"
