@@ -372,3 +372,18 @@ def test_configured_framing_origins_keep_self_last(
     with TestClient(create_app(framed, services)) as client:
         policy = client.get(PAGE).headers["content-security-policy"]
     assert "frame-ancestors https://www.example.de https://example.de 'self'" in policy
+
+
+def test_admin_notice_text_and_description_reach_the_placeholder(
+    client: TestClient, stored_embed: Callable[..., Embed], services: Services
+) -> None:
+    from embedguard.notices import notice_key
+
+    stored_embed(f"vimeo:{VIMEO_OK}", description_override="Ein Film über <Fachkräfte>.")
+    services.store.set_setting(
+        notice_key("vimeo"), {"de": "Auch im Rathaus zu sehen.", "en": "Also at the town hall."}
+    )
+    german = client.get(PAGE).text
+    assert "Auch im Rathaus zu sehen." in german
+    assert "Ein Film über &lt;Fachkräfte&gt;." in german
+    assert "Also at the town hall." in client.get(PAGE, params={"lang": "en"}).text

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route, compile_path
 
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from ..notices import notice_texts
 from ..posters import Poster
 from ..providers import EmbedRef, Provider, Registry
 from ..security import build_csp
@@ -121,6 +122,7 @@ def _placeholder(
             **_base_context(provider, embed, lang, page),
             **provider.placeholder_context(embed, lang, services.store.list_embeds(provider.name)),
             "poster": Poster.from_json(embed.poster) if embed.poster else None,
+            "notice_extra": notice_texts(services.store, provider.name)[lang],
         }
         body = services.templates.render(provider.placeholder_template, lang, context).encode()
         return body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'

@@ -6,7 +6,6 @@ A notice text is stored in the settings table under ``notice.<provider>`` as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -14,28 +13,14 @@ from starlette.responses import Response
 
 from ... import privacy_info
 from ...i18n import LANGUAGES
+from ...notices import notice_key, notice_texts
 from ...privacy_info import PrivacyInfo, PrivacyInfoError, Text
-from ...services import Services
 from ...text import clean_text
 from .base import N_, Admin, Message, action, message, page
 
 MAX_NOTICE = 2000
 _LISTS = ("contacts", "channels", "websites")
 _PRIVACY_FIELDS = 600
-
-
-def notice_key(provider: str) -> str:
-    return f"notice.{provider}"
-
-
-def notice_texts(services: Services, provider: str) -> dict[str, str]:
-    """The stored notice text per language ('' where none is set)."""
-    stored = services.store.get_setting(notice_key(provider), {})
-    stored = stored if isinstance(stored, Mapping) else {}
-    return {
-        lang: str(stored.get(lang, "")) if isinstance(stored.get(lang), str) else ""
-        for lang in LANGUAGES
-    }
 
 
 def _context(admin: Admin, **extra: Any) -> dict[str, Any]:
@@ -45,7 +30,7 @@ def _context(admin: Admin, **extra: Any) -> dict[str, Any]:
         "info": info,
         "rows": blank_rows(info),
         "empty_text": Text(),
-        "notices": {p.name: notice_texts(services, p.name) for p in services.registry},
+        "notices": {p.name: notice_texts(services.store, p.name) for p in services.registry},
         "providers": list(services.registry),
         "languages": LANGUAGES,
         "max_notice": MAX_NOTICE,
