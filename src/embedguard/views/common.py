@@ -55,10 +55,14 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code)
 
 
-async def read_form(request: Request, *, max_fields: int = 20) -> FormData:
-    """The form, or a 400 for anything that is not a small urlencoded/multipart form."""
+async def read_form(request: Request, *, max_fields: int = 20, max_files: int = 0) -> FormData:
+    """The form, or a 400 for anything that is not a small urlencoded/multipart form.
+
+    Uploaded files are bounded by the route's body limit; other parts by 64 KB each."""
     try:
-        return await request.form(max_files=0, max_fields=max_fields, max_part_size=64 * 1024)
+        return await request.form(
+            max_files=max_files, max_fields=max_fields, max_part_size=64 * 1024
+        )
     except HTTPException:
         raise
     except Exception:

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -166,9 +165,7 @@ def action(
         admin = _admin(request)
         if admin is None:
             return login_redirect(request)
-        form = await (
-            _upload_form(request) if upload else read_form(request, max_fields=max_fields)
-        )
+        form = await read_form(request, max_fields=max_fields, max_files=1 if upload else 0)
         try:
             if not csrf_ok(request, form):
                 return forbidden(request)
@@ -190,12 +187,3 @@ def forbidden(request: Request) -> Response:
     return error_page(
         request, 403, "The form was too old or came from elsewhere. Please reload the page."
     )
-
-
-async def _upload_form(request: Request) -> FormData:
-    try:
-        return await request.form(max_files=1, max_fields=FORM_FIELDS, max_part_size=64 * 1024)
-    except HTTPException:
-        raise
-    except Exception:
-        raise HTTPException(400) from None
