@@ -149,12 +149,18 @@ def _loaded(
     always: bool,
 ) -> Response:
     page = _page_path(provider, embed, request.query_params, lang)
-    view = provider.loaded_view(embed, request.query_params, lang)
-    context = {**_base_context(provider, embed, lang, page), **view.context, "always": always}
-    return services.templates.response(
-        view.template,
-        lang,
-        context,
+
+    def render() -> bytes:
+        # Everything the page shows comes from the embed and the page path (which holds
+        # the passthrough parameters), so it is cached like the placeholder.
+        view = provider.loaded_view(embed, request.query_params, lang)
+        context = {**_base_context(provider, embed, lang, page), **view.context, "always": always}
+        return services.templates.render(view.template, lang, context).encode()
+
+    body = services.pages.memo(services.store.generation(), ("loaded", page, always), render)
+    return Response(
+        body,
+        media_type="text/html; charset=utf-8",
         headers={
             "cache-control": "private, no-store",
             "content-security-policy": build_csp(provider.consented_sources),
