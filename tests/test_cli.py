@@ -169,3 +169,12 @@ def test_unusable_data_dir_is_one_line(
     code, _, err = run(capsys, "embed", "list")
     assert code == 1
     assert err.count("\n") == 1 and "data directory" in err
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://x.com/[", "https://[www.facebook.com/a"])
+def test_malformed_urls_are_one_line_errors(
+    env: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    code, out, err = run(capsys, "embed", "add", url)
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1

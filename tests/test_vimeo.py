@@ -62,6 +62,7 @@ def test_recognises_vimeo_urls(url: str, item_id: str, secret: str) -> None:
         "https://player.vimeo.com/video/76979871?h=<script>",
         "https://vimeo.com/" + "1" * 40,
         "https://vimeo.com/١٢٣",
+        "http://[::1",
         "",
     ],
 )

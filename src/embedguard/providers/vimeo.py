@@ -75,10 +75,13 @@ class VimeoProvider(Provider):
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://player.vimeo.com",)}
 
     def parse_url(self, url: str) -> EmbedRef | None:
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+            host = normalise_host(parts.hostname or "")
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            return None
         if parts.scheme not in ("http", "https"):
             return None
-        host = normalise_host(parts.hostname or "")
         segments = [s for s in parts.path.split("/") if s]
         if host == "player.vimeo.com" and len(segments) == 2 and segments[0] == "video":
             video_id, secret = segments[1], parse_qs(parts.query).get("h", [""])[0]
