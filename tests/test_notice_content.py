@@ -144,4 +144,11 @@ def test_placeholder_stays_small(client: TestClient, stored_embed: Callable[...,
     css = client.get(re.search(r'href="(/static/embedguard\.css\?v=\w+)"', page.text).group(1))  # type: ignore[union-attr]
     assert css.status_code == 200
     assert len(page.content) + len(css.content) < 30_000
-    assert "<script" not in page.text and "style=" not in page.text
+    # No script at all on a directly opened placeholder, and no inline style.
+    assert "<script" not in page.text
+    assert "style=" not in page.text
+    # A frame sized by embed.js gets frame.js from our own origin, still nothing inline.
+    sized = client.get("/vimeo/76979871", params={"fit": "1"}).text
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", sized, flags=re.S)
+    assert [body for _, body in scripts] == [""], scripts
+    assert scripts[0][0].startswith(' src="/static/frame.js?v=')

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from .security import SecurityHeadersMiddleware
 from .services import Services
 from .settings import Settings
-from .views import consent, demo, pages
+from .views import consent, demo, loader, pages
 from .views.admin import admin_mount
 from .views.common import http_exception_handler
 from .views.embed import embed_routes
@@ -31,6 +31,8 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/consent/revoke", consent.revoke_consent, methods=["POST"], name="consent_revoke"),
         Route("/privacy", pages.privacy, name="privacy"),
         Route("/healthz", pages.healthz, name="healthz"),
+        Route("/embed.js", loader.embed_js, name="embed_js"),
+        Route("/embed", loader.embed_redirect, name="embed_loader"),
         Route("/demo", demo.demo_page, name="demo"),
         Route("/posters/{name}", pages.poster, name="poster"),
         Route("/static/{path:path}", services.assets.endpoint, name="static"),
@@ -40,6 +42,10 @@ def routes(services: Services) -> list[BaseRoute]:
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or Services.build(settings)
+    # Embed pages tell frame.js which parents may learn their height.
+    services.templates.add_globals(
+        frame_parents=lambda: loader.frame_parents(services.frame_ancestors())
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

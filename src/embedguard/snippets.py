@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from .providers import Provider
 from .store import Embed
 
 DEFAULT_BASE_URL = "http://localhost:8000"
+# Players keep their video's shape; pages and timelines grow with their content instead.
+RATIO_LOCKED = frozenset({"vimeo"})
 
 
 def embed_url(base_url: str, provider: Provider, embed: Embed) -> str:
@@ -31,7 +34,16 @@ def iframe_snippet(base_url: str, provider: Provider, embed: Embed) -> str:
 def script_snippet(base_url: str, provider: Provider, embed: Embed) -> str:
     base = base_url.rstrip("/")
     title = embed.display_title or f"{provider.label} {embed.item_id}"
+    ratio = f' data-embedguard-ratio="{_ratio(embed)}"' if provider.name in RATIO_LOCKED else ""
     return (
-        f'<a href="{escape(provider.source_url(embed))}" data-embedguard>{escape(title)}</a>\n'
+        f'<a href="{escape(provider.source_url(embed))}" data-embedguard{ratio}>'
+        f"{escape(title)}</a>\n"
         f'<script src="{escape(base)}/embed.js" defer></script>'
     )
+
+
+def _ratio(embed: Embed) -> str:
+    """``16:9`` from the item's own size, in lowest terms; 16:9 when it is unknown."""
+    width, height = (embed.width, embed.height) if min(embed.width, embed.height) > 0 else (16, 9)
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}"

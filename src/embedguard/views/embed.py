@@ -96,13 +96,22 @@ def _allowed_embed(provider: Provider, services: Services, request: Request) -> 
     return embed
 
 
+# Set by /embed for frames that embed.js sizes; it survives the consent round-trip.
+FIT_PARAMETER = "fit"
+
+
 def _page_path(provider: Provider, embed: Embed, query: Mapping[str, str], lang: str) -> str:
     params = {**provider.passthrough_query(query), "lang": lang}
+    if query.get(FIT_PARAMETER) == "1":
+        params[FIT_PARAMETER] = "1"
     return f"{provider.embed_path(embed.item_id)}?{urlencode(params)}"
 
 
 def _base_context(provider: Provider, embed: Embed, lang: str, page: str) -> dict[str, Any]:
     return {
+        # A placeholder opened directly carries no script at all; frame.js (sizing for
+        # embed.js, the load announcement and focus) comes with sized or loaded pages.
+        "frame_js": f"{FIT_PARAMETER}=1" in page,
         "provider": provider,
         "recipient": provider.recipient,
         "embed": embed,
@@ -154,7 +163,12 @@ def _loaded(
         # Everything the page shows comes from the embed and the page path (which holds
         # the passthrough parameters), so it is cached like the placeholder.
         view = provider.loaded_view(embed, request.query_params, lang)
-        context = {**_base_context(provider, embed, lang, page), **view.context, "always": always}
+        context = {
+            **_base_context(provider, embed, lang, page),
+            **view.context,
+            "always": always,
+            "frame_js": True,
+        }
         return services.templates.render(view.template, lang, context).encode()
 
     body = services.pages.memo(services.store.generation(), ("loaded", page, always), render)
