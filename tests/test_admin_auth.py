@@ -205,6 +205,20 @@ def test_logout_ends_the_session(admin: TestClient, services: Services) -> None:
     assert services.store.audit_log(action="user.logout")[0]["actor"] == USER
 
 
+def test_a_cookie_copied_before_logout_is_worthless(
+    admin: TestClient, services: Services, clock: FakeClock
+) -> None:
+    copied = dict(admin.cookies)
+    admin.post("/admin/logout", data={"csrf_token": token_for(admin)})
+    clock.advance(5)
+    admin.cookies.clear()
+    for name, value in copied.items():
+        admin.cookies.set(name, value, path="/admin")
+    assert admin.get("/admin/").status_code == 303
+    log_in(admin)
+    assert admin.get("/admin/").status_code == 200, "a new login works at once"
+
+
 def test_a_password_reset_ends_existing_sessions(admin: TestClient, services: Services) -> None:
     assert admin.get("/admin/").status_code == 200
     set_password(services.store, USER, "ein-ganz-neues-passwort")

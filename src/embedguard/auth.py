@@ -89,6 +89,9 @@ def current_user(session: dict[str, Any], store: Store, now: float) -> str | Non
         return None
     assert isinstance(login_at, int | float) and isinstance(seen_at, int | float)
     expired = now - login_at >= ABSOLUTE_TIMEOUT or now - seen_at >= IDLE_TIMEOUT
+    # The session lives in the cookie; a logout records a cut-off, so a copied cookie
+    # is worthless after it.
+    expired = expired or login_at <= store.sessions_valid_after(name)
     stored = store.get_user_hash(name)
     if expired or stored is None or session.get("pw") != _fingerprint(stored):
         end_session(session)

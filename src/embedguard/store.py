@@ -83,6 +83,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE embeds ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
         """,
     ),
+    (
+        "0003_session_cut_off",
+        """
+        ALTER TABLE users ADD COLUMN sessions_valid_after REAL NOT NULL DEFAULT 0;
+        """,
+    ),
 )
 
 USAGE_EVENTS = frozenset({"view", "load_once", "load_always", "revoke"})
@@ -321,6 +327,15 @@ class Store:
     def get_user_hash(self, name: str) -> str | None:
         rows = self._query("SELECT password_hash FROM users WHERE name = ?", (name,))
         return str(rows[0]["password_hash"]) if rows else None
+
+    def sessions_valid_after(self, name: str) -> float:
+        """Sessions of ``name`` that began before this time are over (logout)."""
+        rows = self._query("SELECT sessions_valid_after FROM users WHERE name = ?", (name,))
+        return float(rows[0]["sessions_valid_after"]) if rows else 0.0
+
+    def end_sessions(self, name: str, at: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE users SET sessions_valid_after = ? WHERE name = ?", (at, name))
 
     def set_user(self, name: str, password_hash: str, *, actor: str = "cli") -> bool:
         """Create or reset an account; True if created. The hash never enters the audit log."""

@@ -71,6 +71,7 @@ async def _logout(admin: Admin, form: FormData) -> Response:
     admin.services.store.audit(admin.user, "user.logout", admin.user, None, None)
     lang = admin.lang
     auth.end_session(admin.session)
+    admin.services.store.end_sessions(admin.user, admin.services.clock())
     admin.session["lang"] = lang
     return RedirectResponse("/admin/login", status_code=303)
 
