@@ -15,7 +15,8 @@ async def demo_page(request: Request) -> Response:
     if not services.settings.demo:
         return error_page(request, 404)
     base = f"{request.url.scheme}://{request.url.netloc}"
-    frames = []
+    frames: list[dict[str, object]] = []
+    linked: dict[str, object] | None = None
     for embed in services.store.list_embeds():
         provider = services.registry.get(embed.provider)
         if provider is not None and embed.enabled:
@@ -29,10 +30,12 @@ async def demo_page(request: Request) -> Response:
                     "height": height,
                 }
             )
+            if linked is None and embed.provider == "facebook":
+                linked = {"url": provider.source_url(embed), "title": embed.display_title}
     return services.templates.response(
         "demo.html",
         language_of(request),
-        {"frames": frames},
+        {"frames": frames, "linked": linked},
         headers={
             "cache-control": "no-store",
             "content-security-policy": build_csp({"frame-src": ("'self'",)}),
