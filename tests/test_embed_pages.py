@@ -14,6 +14,7 @@ from embedguard.services import Services
 from embedguard.store import Embed
 
 from .fake_upstream import VIMEO_OK, VIMEO_UNLISTED, VIMEO_UNLISTED_HASH
+from .helpers import parse_csp
 
 PAGE = f"/vimeo/{VIMEO_OK}"
 SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
@@ -29,14 +30,6 @@ def consent(client: TestClient, scope: str, next_path: str = PAGE, **extra: str)
     return client.post("/consent", data=data, headers=SAME_ORIGIN)
 
 
-def csp(response: Any) -> dict[str, list[str]]:
-    directives = {}
-    for part in response.headers["content-security-policy"].split(";"):
-        name, *sources = part.split()
-        directives[name] = sources
-    return directives
-
-
 def test_placeholder_before_consent(client: TestClient, video: Embed) -> None:
     response = client.get(PAGE)
     assert response.status_code == 200
@@ -45,7 +38,7 @@ def test_placeholder_before_consent(client: TestClient, video: Embed) -> None:
     assert 'value="once"' in response.text and 'value="always"' in response.text
     assert "player.vimeo.com" not in response.text
     assert "<iframe" not in response.text
-    policy = csp(response)
+    policy = parse_csp(response)
     assert policy["default-src"] == ["'none'"]
     assert all("vimeo" not in " ".join(sources) for sources in policy.values())
     assert "frame-src" not in policy
@@ -74,7 +67,7 @@ def test_once_renders_the_player_without_a_cookie(client: TestClient, video: Emb
     assert 'allow="autoplay; fullscreen; picture-in-picture"' in loaded.text
     assert 'referrerpolicy="strict-origin-when-cross-origin"' in loaded.text
     assert loaded.headers["cache-control"] == "private, no-store"
-    assert csp(loaded)["frame-src"] == ["https://player.vimeo.com"]
+    assert parse_csp(loaded)["frame-src"] == ["https://player.vimeo.com"]
     assert "set-cookie" not in loaded.headers
     assert not client.cookies
 

@@ -16,20 +16,13 @@ from embedguard.providers.facebook import FacebookProvider
 from embedguard.services import Services
 
 from .fake_upstream import LANDSCAPE_JPEG
+from .helpers import parse_csp
 
 facebook = FacebookProvider()
 SLUG = "wirtschaft.in.mittelsachsen"
 PAGE_URL = f"https://www.facebook.com/{SLUG}"
 PAGE = f"/facebook/{SLUG}"
 SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
-
-
-def csp(response: Any) -> dict[str, list[str]]:
-    directives = {}
-    for part in response.headers["content-security-policy"].split(";"):
-        name, *sources = part.split()
-        directives[name] = sources
-    return directives
 
 
 @pytest.fixture
@@ -111,7 +104,7 @@ def test_placeholder_loads_nothing_from_facebook(
     assert response.status_code == 200
     assert "<iframe" not in response.text
     assert "facebook.com/plugins" not in response.text
-    policy = csp(response)
+    policy = parse_csp(response)
     assert policy["default-src"] == ["'none'"]
     assert "frame-src" not in policy
     assert all("facebook" not in " ".join(sources) for sources in policy.values())
@@ -129,7 +122,7 @@ def test_once_loads_the_page_plugin(client: TestClient, page: catalog.AddResult)
     loaded = client.get(redirect.headers["location"])
     assert loaded.status_code == 200
     assert loaded.headers["cache-control"] == "private, no-store"
-    policy = csp(loaded)
+    policy = parse_csp(loaded)
     assert policy["frame-src"] == ["https://www.facebook.com"]
     assert policy["script-src"] == ["'self'"]
     src = loaded.text.split('<iframe class="facebook-plugin" src="', 1)[1].split('"', 1)[0]

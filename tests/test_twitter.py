@@ -25,6 +25,7 @@ from .fake_upstream import (
     X_POST_OK,
     X_POST_OK_2,
 )
+from .helpers import parse_csp
 
 FRAME_JS = re.compile(
     r'<script src="/static/frame\.js\?v=\w+" defer data-eg-parents="[^"<>]*"></script>'
@@ -37,14 +38,6 @@ TIMELINE_PAGE = f"/twitter/{X_HANDLE}"
 POST_PAGE = f"/twitter/{X_HANDLE}/status/{X_POST_OK}"
 SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
 PLATFORM = "https://platform.x.com"
-
-
-def csp(response: Any) -> dict[str, list[str]]:
-    directives = {}
-    for part in response.headers["content-security-policy"].split(";"):
-        name, *sources = part.split()
-        directives[name] = sources
-    return directives
 
 
 def consent(client: TestClient, scope: str, next_path: str) -> Any:
@@ -306,7 +299,7 @@ def test_post_placeholder_shows_the_text_and_contacts_nobody(
     assert "platform.twitter.com" not in response.text
     assert "<script" not in without_frame_js(response.text)
     assert "<iframe" not in response.text
-    policy = csp(response)
+    policy = parse_csp(response)
     assert policy["default-src"] == ["'none'"]
     assert all("twitter" not in " ".join(s) and "x.com" not in " ".join(s) for s in policy.values())
     assert "set-cookie" not in response.headers
@@ -351,7 +344,7 @@ def test_once_loads_the_post_widget_with_dnt(client: TestClient, post: catalog.A
     assert '<meta name="twitter:dnt" content="on">' in loaded.text
     assert '<meta name="twitter:widgets:csp" content="on">' in loaded.text
     assert loaded.headers["cache-control"] == "private, no-store"
-    policy = csp(loaded)
+    policy = parse_csp(loaded)
     assert PLATFORM in policy["script-src"]
     assert PLATFORM in policy["frame-src"]
     assert policy["default-src"] == ["'none'"]

@@ -7,8 +7,6 @@ origin, not allowed, checks that frame.js tells its height to allowed parents on
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import html
 import json
 import re
@@ -26,13 +24,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from embedguard import catalog
 from embedguard.app import create_app
-from embedguard.services import Services
 from embedguard.settings import Settings
 
 from ..conftest import TEST_KEYS
 from ..fake_upstream import VIMEO_OK, VIMEO_OK_TITLE, X_HANDLE
+from ..helpers import seed_embeds
 from ..servers import run_asgi_in_thread, upstream_map_for
 from .harness import ContextFactory, RequestLog
 
@@ -93,21 +90,6 @@ async def _framing_page(request: Request) -> HTMLResponse:
     )
 
 
-def _seed(settings: Settings) -> None:
-    """Allow the items through the catalog, on a loop of its own (Playwright owns this one)."""
-
-    async def add_all() -> None:
-        services = Services.build(settings)
-        try:
-            for url in SEED_URLS:
-                await catalog.add(services, url)
-        finally:
-            await services.aclose()
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, add_all()).result(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory, fake_upstream: tuple[str, Starlette]
@@ -122,7 +104,7 @@ def site(
             upstream_map=json.loads(upstream_map_for(fake_upstream[0])),
             frame_ancestors=(host,),
         )
-        _seed(settings)
+        seed_embeds(settings, SEED_URLS)
         with run_asgi_in_thread(create_app(settings)) as base:
             host_app.state.base = base
             yield Site(base=base, host=host, stranger=host_base)

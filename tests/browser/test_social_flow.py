@@ -3,8 +3,6 @@ provider's hosts are the only ones tried after it, and the pages pass axe (WCAG 
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import re
 from collections.abc import Iterator
@@ -14,12 +12,12 @@ import pytest
 from playwright.sync_api import Page
 from starlette.applications import Starlette
 
-from embedguard import catalog
 from embedguard.app import create_app
 from embedguard.settings import Settings
 
 from ..conftest import TEST_KEYS
 from ..fake_upstream import X_HANDLE, X_POST_OK, X_POST_OK_2
+from ..helpers import seed_embeds
 from ..servers import run_asgi_in_thread, upstream_map_for
 from .harness import AxeRunner, ContextFactory, RequestLog, format_violations
 
@@ -43,22 +41,6 @@ AFTER_CONSENT = {
 }
 
 
-def _seed(settings: Settings) -> None:
-    """Allow the items through the catalog, on a loop of its own (Playwright owns this one)."""
-    from embedguard.services import Services
-
-    async def add_all() -> None:
-        services = Services.build(settings)
-        try:
-            for url in URLS:
-                await catalog.add(services, url)
-        finally:
-            await services.aclose()
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, add_all()).result(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def base(
     tmp_path_factory: pytest.TempPathFactory, fake_upstream: tuple[str, Starlette]
@@ -68,7 +50,7 @@ def base(
         data_dir=Path(tmp_path_factory.mktemp("social-flow")) / "data",
         upstream_map=json.loads(upstream_map_for(fake_upstream[0])),
     )
-    _seed(settings)
+    seed_embeds(settings, URLS)
     with run_asgi_in_thread(create_app(settings)) as url:
         yield url
 

@@ -6,8 +6,6 @@ Every request of every frame is recorded and anything not on loopback is aborted
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import html
 import json
 import re
@@ -23,14 +21,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from embedguard import catalog
 from embedguard.app import create_app
 from embedguard.consent import COOKIE_NAME
-from embedguard.services import Services
 from embedguard.settings import Settings
 
 from ..conftest import TEST_KEYS
 from ..fake_upstream import VIMEO_OK, VIMEO_OK_2
+from ..helpers import seed_embeds
 from ..servers import run_asgi_in_thread, upstream_map_for
 from .harness import ContextFactory, RequestLog, origin_of
 
@@ -62,24 +59,11 @@ async def _host_page(request: Request) -> HTMLResponse:
 
 
 def _seed(settings: Settings) -> None:
-    """Allow both videos through the catalog, so their posters are real re-encoded files.
-
-    Runs on its own event loop in a worker thread: Playwright's sync API may already own
-    this thread's loop.
-    """
-
-    async def add_all() -> None:
-        services = Services.build(settings)
-        try:
-            for video_id in (VIMEO_OK, VIMEO_OK_2):
-                result = await catalog.add(services, f"https://vimeo.com/{video_id}")
-                assert result.warnings == [], result.warnings
-                assert result.embed.poster, "expected a real poster"
-        finally:
-            await services.aclose()
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, add_all()).result(timeout=30)
+    """Allow both videos through the catalog, so their posters are real re-encoded files."""
+    urls = [f"https://vimeo.com/{video_id}" for video_id in (VIMEO_OK, VIMEO_OK_2)]
+    for result in seed_embeds(settings, urls):
+        assert result.warnings == [], result.warnings
+        assert result.embed.poster, "expected a real poster"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,36 @@
+"""Small helpers several test modules share."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Iterable
+from typing import Any
+
+from embedguard import catalog
+from embedguard.services import Services
+from embedguard.settings import Settings
+
+
+def parse_csp(response: Any) -> dict[str, list[str]]:
+    """A response's Content-Security-Policy as {directive: [sources]}."""
+    directives = {}
+    for part in response.headers["content-security-policy"].split(";"):
+        name, *sources = part.split()
+        directives[name] = sources
+    return directives
+
+
+def seed_embeds(settings: Settings, urls: Iterable[str]) -> list[catalog.AddResult]:
+    """Allow items through the catalog on an event loop of their own, in a worker thread:
+    Playwright's sync API may already own this thread's loop."""
+
+    async def add_all() -> list[catalog.AddResult]:
+        services = Services.build(settings)
+        try:
+            return [await catalog.add(services, url) for url in urls]
+        finally:
+            await services.aclose()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, add_all()).result(timeout=30)
