@@ -99,3 +99,15 @@ def test_healthy(store: Store) -> None:
     assert store.healthy()
     store.close()
     assert not store.healthy()
+
+
+def test_a_failed_flush_keeps_the_counts(store: Store) -> None:
+    counter = UsageCounter(store)
+    counter.add("vimeo", "vimeo:1", "view")
+    store._db.execute("PRAGMA query_only = 1")
+    with pytest.raises(sqlite3.Error):
+        counter.flush()
+    store._db.execute("PRAGMA query_only = 0")
+    counter.add("vimeo", "vimeo:1", "view")
+    counter.flush()
+    assert [row["count"] for row in store.usage()] == [2]

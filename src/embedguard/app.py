@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import BaseRoute, Route
 
 from .security import SecurityHeadersMiddleware
 from .services import Services
 from .settings import Settings
 from .views import consent, demo, loader, pages
-from .views.admin import admin_mount
-from .views.common import http_exception_handler
+from .views.admin import admin_mount, admin_root
+from .views.common import http_exception_handler, storage_error_handler
 from .views.embed import embed_routes
+
+logger = logging.getLogger("embedguard")
 
 VISITOR_BODY_LIMIT = 64 * 1024
 USAGE_FLUSH_SECONDS = 30
@@ -36,6 +41,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/demo", demo.demo_page, name="demo"),
         Route("/posters/{name}", pages.poster, name="poster"),
         Route("/static/{path:path}", services.assets.endpoint, name="static"),
+        Route("/admin", admin_root, name="admin_root"),
         admin_mount(services),
     ]
 
@@ -60,18 +66,29 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(
         routes=routes(services),
         middleware=[
-            Middleware(SecurityHeadersMiddleware, frame_ancestors=services.frame_ancestors)
+            Middleware(SecurityHeadersMiddleware, frame_ancestors=services.frame_ancestors),
+            # Visitor routes take at most small forms; the admin mount raises its own
+            # limit. Inside the security middleware, so a 413 carries the headers too.
+            Middleware(RequestBodyLimitMiddleware, max_body_size=VISITOR_BODY_LIMIT),
         ],
-        exception_handlers={HTTPException: http_exception_handler},
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            sqlite3.Error: storage_error_handler,
+        },
         lifespan=lifespan,
-        # Visitor routes take at most small forms; the admin mount raises its own limit.
-        max_body_size=VISITOR_BODY_LIMIT,
     )
+    # "/vimeo/1/" is not "/vimeo/1"; a redirect would echo the request's Host header.
+    app.router.redirect_slashes = False
     app.state.services = services
     return app
 
 
 async def _flush_usage_periodically(services: Services) -> None:
+    # A locked or full database must cost at most a late count, never the service: the
+    # counts stay pending, and the write waits in a worker thread, not on the event loop.
     while True:
         await anyio.sleep(USAGE_FLUSH_SECONDS)
-        services.usage.flush()
+        try:
+            await anyio.to_thread.run_sync(services.usage.flush)
+        except sqlite3.Error as error:
+            logger.warning("usage counts not written yet: %s", error)

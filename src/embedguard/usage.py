@@ -24,7 +24,14 @@ class UsageCounter:
             self._pending[(provider, embed_key, event)] += 1
 
     def flush(self) -> None:
+        """Write the pending counts; if the store refuses, keep them for the next try."""
         with self._lock:
             pending, self._pending = self._pending, Counter()
-        if pending:
+        if not pending:
+            return
+        try:
             self._store.add_usage(pending)
+        except BaseException:
+            with self._lock:
+                self._pending.update(pending)
+            raise

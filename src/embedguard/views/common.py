@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -11,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..i18n import choose_language
+
+logger = logging.getLogger("embedguard")
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -23,6 +26,7 @@ _ERROR_TITLES = {
     405: "Method not allowed",
     413: "The request is too large",
     429: "Too many attempts",
+    503: "Temporarily unavailable",
 }
 
 
@@ -53,6 +57,12 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(("/static/", "/posters/", "/healthz")):
         return Response(str(exc.detail), status_code=exc.status_code, media_type="text/plain")
     return error_page(request, exc.status_code)
+
+
+async def storage_error_handler(request: Request, exc: Exception) -> Response:
+    """The database is locked, read-only or gone: a clear 503, and /healthz says so too."""
+    logger.error("storage error on %s: %s", request.url.path, exc)
+    return error_page(request, 503)
 
 
 async def read_form(request: Request, *, max_fields: int = 20, max_files: int = 0) -> FormData:

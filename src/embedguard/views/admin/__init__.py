@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ...auth import AdminSessionMiddleware, session_key
@@ -46,6 +48,11 @@ def admin_routes() -> list[BaseRoute]:
         Route("/usage", reports.usage, methods=["GET"], name="admin_usage"),
         Route("/audit", reports.audit, methods=["GET"], name="admin_audit"),
     ]
+
+
+async def admin_root(request: Request) -> Response:
+    """``/admin`` without its slash; a relative target, so no Host header is echoed."""
+    return RedirectResponse("/admin/", status_code=308)
 
 
 def admin_mount(services: Services) -> Mount:
