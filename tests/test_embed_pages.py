@@ -380,3 +380,86 @@ def test_admin_notice_text_and_description_reach_the_placeholder(
     assert "Auch im Rathaus zu sehen." in german
     assert "Ein Film über &lt;Fachkräfte&gt;." in german
     assert "Also at the town hall." in client.get(PAGE, params={"lang": "en"}).text
+
+
+def test_cookie_attributes_are_spelled_as_designed(client: TestClient, video: Embed) -> None:
+    cookie = consent(client, "always").headers["set-cookie"]
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie and "Path=/" in cookie
+
+
+def test_wildcard_framing_origin_may_post(settings: Any, services: Services, video: Embed) -> None:
+    from dataclasses import replace
+
+    from embedguard.app import create_app
+
+    framed = replace(settings, frame_ancestors=("https://*.example.de",))
+    services.settings = framed
+    with TestClient(create_app(framed, services), follow_redirects=False) as client:
+        data = {"provider": "vimeo", "scope": "always", "next": PAGE}
+        ok = client.post("/consent", data=data, headers={"origin": "https://www.example.de"})
+        refused = client.post("/consent", data=data, headers={"origin": "https://example.de.evil"})
+    assert ok.status_code == 303
+    assert refused.status_code == 403
+
+
+def test_a_413_carries_the_security_headers(client: TestClient, video: Embed) -> None:
+    response = client.post("/consent", content=b"x" * 70_000, headers=SAME_ORIGIN)
+    assert response.status_code == 413
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_trailing_slash_is_not_redirected(client: TestClient, video: Embed) -> None:
+    response = client.get(f"{PAGE}/", headers={"host": "evil.example"})
+    assert response.status_code == 404
+    assert "location" not in response.headers
+
+
+def test_signed_cookie_with_a_malformed_provider_list(
+    client: TestClient, video: Embed, services: Services
+) -> None:
+    import time
+
+    value = services.signer.sign(
+        {"p": [["vimeo"], 3], "v": 1, "t": int(time.time())}, namespace="consent"
+    )
+    client.cookies.set(COOKIE_NAME, value)
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    assert "player.vimeo.com" not in response.text
+
+
+def test_locked_storage_is_a_503_page_not_a_500(
+    client: TestClient, video: Embed, services: Services
+) -> None:
+    from .test_admin_support import login_token
+
+    form = {"username": "anna", "password": "wrong-password", "csrf_token": login_token(client)}
+    services.store._db.execute("PRAGMA query_only = 1")
+    try:
+        response = client.post("/admin/login", data=form)
+    finally:
+        services.store._db.execute("PRAGMA query_only = 0")
+    assert response.status_code == 503
+    assert "<html" in response.text
+
+
+def test_failing_usage_writes_do_not_take_the_service_down(
+    app: Any, video: Embed, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import embedguard.app
+
+    monkeypatch.setattr(embedguard.app, "USAGE_FLUSH_SECONDS", 0.05)
+    with TestClient(app) as client:
+        services.store._db.execute("PRAGMA query_only = 1")
+        try:
+            client.get(PAGE)
+            time.sleep(0.3)  # several flushes fail meanwhile
+            assert client.get(PAGE).status_code == 200
+        finally:
+            services.store._db.execute("PRAGMA query_only = 0")
+        time.sleep(0.3)
+        views = [row["count"] for row in services.store.usage() if row["event"] == "view"]
+    assert views == [2]

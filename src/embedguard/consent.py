@@ -54,7 +54,9 @@ class ConsentCodec:
         if given_at + self.max_age < time.time():
             return NO_CONSENT
         return Consent(
-            frozenset(p for p in providers if p in self._known), policy_version, given_at
+            frozenset(p for p in providers if isinstance(p, str) and p in self._known),
+            policy_version,
+            given_at,
         )
 
     def cookie_value(self, consent: Consent) -> str:

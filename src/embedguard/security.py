@@ -7,6 +7,7 @@ set their own Content-Security-Policy built with :func:`build_csp`; this middlew
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from starlette.datastructures import MutableHeaders
@@ -22,6 +23,30 @@ STRICT_POLICY: Mapping[str, tuple[str, ...]] = {
     "form-action": ("'self'",),
     "base-uri": ("'none'",),
 }
+
+
+_HOST_SOURCE = re.compile(r"^(?:(https?)://)?(\*\.)?([a-z0-9.-]+)(?::(\d{1,5}))?/?$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_matches_source(origin: str, source: str, own_scheme: str) -> bool:
+    """Whether a browser ``Origin`` is one a CSP host-source (``https://a.de``,
+    ``https://*.a.de``, ``a.de``) names; keywords such as ``'self'`` match nothing here."""
+    wanted = _HOST_SOURCE.match(source.lower())
+    given = re.match(r"^(https?)://([a-z0-9.-]+)(?::(\d{1,5}))?$", origin.lower())
+    if not wanted or not given:
+        return False
+    scheme, wildcard, host, port = wanted.groups()
+    origin_scheme, origin_host, origin_port = given.groups()
+    # A scheme-less source means the page's own scheme (and https, its upgrade).
+    if origin_scheme not in ((scheme,) if scheme else (own_scheme, "https")):
+        return False
+    default = str(_DEFAULT_PORTS[origin_scheme])
+    if (port or default) != (origin_port or default):
+        return False
+    if wildcard:
+        return origin_host.endswith(f".{host}")
+    return origin_host == host
 
 
 def build_csp(extra: Mapping[str, tuple[str, ...]] | None = None) -> str:

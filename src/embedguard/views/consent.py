@@ -6,12 +6,14 @@ third-party page must not be able to force or clear a visitor's consent.
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from ..security import origin_matches_source
 from ..services import Services
 from .common import (
     error_page,
@@ -21,9 +23,11 @@ from .common import (
     safe_next,
     services_of,
 )
-from .embed import current_consent, embed_key_for_path
+from .embed import current_consent
 
 SCOPES = ("once", "always")
+# Written as DESIGN.md spells it; Starlette passes the value through unchanged.
+SAME_SITE: Literal["lax"] = "Lax"  # type: ignore[assignment]
 
 
 def is_cross_site(request: Request, services: Services) -> bool:
@@ -32,16 +36,14 @@ def is_cross_site(request: Request, services: Services) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return False
-    return origin not in _allowed_origins(request, services)
-
-
-def _allowed_origins(request: Request, services: Services) -> set[str]:
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    allowed = {own, *(s for s in services.frame_ancestors() if "://" in s)}
+    own = {f"{request.url.scheme}://{request.url.netloc}"}
     if services.settings.public_url:
         parts = urlsplit(services.settings.public_url)
-        allowed.add(f"{parts.scheme}://{parts.netloc}")
-    return allowed
+        own.add(f"{parts.scheme}://{parts.netloc}")
+    if origin in own:
+        return False
+    sources = services.frame_ancestors()
+    return not any(origin_matches_source(origin, s, request.url.scheme) for s in sources)
 
 
 async def give_consent(request: Request) -> Response:
@@ -55,7 +57,7 @@ async def give_consent(request: Request) -> Response:
     if provider is None or scope not in SCOPES or next_path is None:
         return error_page(request, 400)
     if scope == "once":
-        shown = embed_key_for_path(services.registry, next_path)
+        shown = services.registry.key_for_path(next_path)
         embed = services.embed(shown[1]) if shown and shown[0] is provider else None
         if embed is None or not embed.enabled:
             return error_page(request, 400)
@@ -65,7 +67,7 @@ async def give_consent(request: Request) -> Response:
     consent = current_consent(request, services).with_provider(
         provider.name, services.policy_version()
     )
-    shown = embed_key_for_path(services.registry, next_path)
+    shown = services.registry.key_for_path(next_path)
     services.usage.add(provider.name, shown[1] if shown else "", "load_always")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
     _set_cookie(request, response, services, consent)
@@ -90,7 +92,7 @@ async def revoke_consent(request: Request) -> Response:
         _set_cookie(request, response, services, remaining)
     else:
         response.delete_cookie(
-            COOKIE_NAME, path="/", secure=_secure(request), httponly=True, samesite="lax"
+            COOKIE_NAME, path="/", secure=_secure(request), httponly=True, samesite=SAME_SITE
         )
     return response
 
@@ -121,7 +123,7 @@ def _set_cookie(request: Request, response: Response, services: Services, consen
         path="/",
         secure=_secure(request),
         httponly=True,
-        samesite="lax",
+        samesite=SAME_SITE,
     )
 
 

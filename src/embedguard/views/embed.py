@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, compile_path
+from starlette.routing import Route
 
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
 from ..notices import notice_texts
@@ -30,26 +29,6 @@ def embed_routes(registry: Registry) -> list[Route]:
         for provider in registry
         for index, pattern in enumerate(provider.routes)
     ]
-
-
-def embed_key_for_path(registry: Registry, path: str) -> tuple[Provider, str] | None:
-    """Which provider and embed key a path on this service shows, if any."""
-    for provider in registry:
-        for pattern in provider.routes:
-            match = _compiled(pattern).match(path.partition("?")[0])
-            if match:
-                item_id = provider.item_id_from_path(match.groupdict())
-                return (provider, f"{provider.name}:{item_id}") if item_id else None
-    return None
-
-
-_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
-def _compiled(pattern: str) -> re.Pattern[str]:
-    if pattern not in _PATTERNS:
-        _PATTERNS[pattern] = compile_path(pattern)[0]
-    return _PATTERNS[pattern]
 
 
 def current_consent(request: Request, services: Services) -> Consent:
