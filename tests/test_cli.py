@@ -178,3 +178,54 @@ def test_malformed_urls_are_one_line_errors(
     code, out, err = run(capsys, "embed", "add", url)
     assert code == 1 and out == ""
     assert len(err.strip().splitlines()) == 1
+
+
+def test_keys_are_matched_as_stored(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "embed", "add", "https://x.com/MSWirtschaft")[0] == 0
+    assert run(capsys, "embed", "disable", "twitter:MSWirtschaft")[0] == 0
+    assert listed(capsys)[0]["enabled"] is False
+
+
+def test_titles_are_cleaned(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    title = "Film\u202e über\x00 " + "x" * 1000
+    assert run(capsys, "embed", "add", f"https://vimeo.com/{VIMEO_OK}", "--title", title)[0] == 0
+    stored = listed(capsys)[0]["title"]
+    assert stored.startswith("Film über ") and len(stored) == 300
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("embed", "remove", "\udcff"),
+        ("embed", "add", f"https://vimeo.com/{VIMEO_OK}", "--title", "\udcff"),
+    ],
+)
+def test_undecodable_arguments_are_one_line(
+    env: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert err.count("\n") == 1 and "UTF-8" in err
+
+
+def test_user_add_without_a_terminal(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import getpass
+
+    def no_terminal(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", no_terminal)
+    code, _, err = run(capsys, "user", "add", "dora")
+    assert code == 1 and err.count("\n") == 1 and "--password-stdin" in err
+
+
+def test_undecodable_password_on_stdin(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("\udcff\udcfe correct horse battery\n"))
+    code, _, err = run(capsys, "user", "add", "bob", "--password-stdin")
+    assert code == 1 and err.count("\n") == 1

@@ -14,6 +14,7 @@ from .posters import Poster, PosterError, PosterStore
 from .providers import EmbedRef, Metadata, Provider, ProviderError
 from .services import Services
 from .store import Embed, now_iso
+from .text import clean_text
 from .upstream import UpstreamError
 
 
@@ -91,7 +92,7 @@ async def add(
 
 def _title_override(title: str | None, existing: Embed | None) -> str:
     if title is not None:
-        return title
+        return clean_text(title, 300)
     return existing.title_override if existing else ""
 
 

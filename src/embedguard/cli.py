@@ -37,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, SettingsError, catalog.CatalogError) as error:
         print(f"embedguard: error: {error}", file=sys.stderr)
         return 1
+    except UnicodeError:
+        print("embedguard: error: arguments and input must be valid UTF-8 text", file=sys.stderr)
+        return 1
     except (OSError, sqlite3.Error) as error:
         print(f"embedguard: error: cannot use the data directory: {error}", file=sys.stderr)
         return 1
@@ -194,7 +197,7 @@ def _embed_list(args: argparse.Namespace) -> int:
 
 def _embed_change(args: argparse.Namespace) -> int:
     async def work(services: Services) -> int:
-        key = args.key
+        key = services.registry.canonical_key(args.key)
         if args.action == "remove":
             found = services.store.remove_embed(key)
         else:

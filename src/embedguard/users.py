@@ -98,7 +98,11 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat password: ") != password:
+        try:
+            password = getpass.getpass("Password: ")
+            repeated = getpass.getpass("Repeat password: ")
+        except EOFError:
+            raise UserError("no password given; pipe one in with --password-stdin") from None
+        if repeated != password:
             raise UserError("the passwords do not match")
     return check_password(password)
