@@ -281,6 +281,15 @@ def test_five_failures_for_one_account_lock_it_for_fifteen_minutes(
     log_in(client)
 
 
+@pytest.mark.parametrize("name", ["Admin", "a@b.de", "ANNA "])
+def test_names_that_cannot_exist_are_throttled_too(
+    client: TestClient, services: Services, account: str, clock: FakeClock, name: str
+) -> None:
+    for _ in range(auth.MAX_ACCOUNT_FAILURES):
+        assert _failed_login(client, name=name) == 401
+    assert _failed_login(client, name=name) == 429
+
+
 def test_account_lock_does_not_lock_other_accounts(
     client: TestClient, services: Services, account: str, clock: FakeClock
 ) -> None:

@@ -114,7 +114,15 @@ def client_subject(host: str | None) -> str:
 
 
 def account_subject(name: str) -> str | None:
-    return f"user:{name}" if USERNAME.fullmatch(name) else None
+    """The throttling subject for a submitted name, whether or not such an account exists
+    (names that cannot exist are hashed, so the table holds no arbitrary input)."""
+    folded = name.strip().lower()
+    if not folded:
+        return None
+    if USERNAME.fullmatch(folded):
+        return f"user:{folded}"
+    digest = hashlib.sha256(folded.encode("utf-8", "replace")).hexdigest()
+    return f"user#{digest[:32]}"
 
 
 def throttled(store: Store, name: str, client: str, now: float) -> bool:
