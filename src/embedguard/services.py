@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from .i18n import load_translations
 from .pagecache import PageCache
 from .posters import PosterStore
 from .privacy_info import CachedLoader
-from .providers import Registry, default_registry
+from .providers import EmbedRef, Provider, Registry, default_registry
 from .resources import resource_dir
 from .settings import Settings, SettingsError, parse_frame_ancestors
 from .signing import Signer
@@ -97,6 +97,20 @@ class Services:
         return self.pages.memo(
             self.store.generation(), ("embed", key), lambda: self.store.get_embed(key)
         )
+
+    def shown_embed(
+        self, provider: Provider, item_id: str, query: Mapping[str, str]
+    ) -> Embed | None:
+        """The embed a page may show: allowed, enabled, its parent (a post's account)
+        enabled too, and the page's parameters fitting it (a Vimeo hash). Else None."""
+        embed = self.embed(f"{provider.name}:{item_id}")
+        if embed is None or not embed.enabled:
+            return None
+        parent_key = provider.parent_key(EmbedRef(provider.name, item_id))
+        parent = self.embed(parent_key) if parent_key else None
+        if parent_key and (parent is None or not parent.enabled):
+            return None
+        return embed if provider.accepts_query(embed, query) else None
 
     def consent_codec(self) -> ConsentCodec:
         return ConsentCodec(

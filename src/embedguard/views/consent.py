@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from ..providers import Provider
 from ..security import origin_matches_source
 from ..services import Services
+from ..store import Embed
 from .common import (
     error_page,
     form_text,
@@ -57,9 +59,8 @@ async def give_consent(request: Request) -> Response:
     if provider is None or scope not in SCOPES or next_path is None:
         return error_page(request, 400)
     if scope == "once":
-        shown = services.registry.key_for_path(next_path)
-        embed = services.embed(shown[1]) if shown and shown[0] is provider else None
-        if embed is None or not embed.enabled:
+        embed = _shown_at(services, provider, next_path)
+        if embed is None:
             return error_page(request, 400)
         token = services.consent_codec().once_token(provider.name, embed.key)
         services.usage.add(provider.name, embed.key, "load_once")
@@ -113,6 +114,15 @@ async def consent_overview(request: Request) -> Response:
         },
         headers={"cache-control": "private, no-store"},
     )
+
+
+def _shown_at(services: Services, provider: Provider, path: str) -> Embed | None:
+    """The embed of ``provider`` that the page at ``path`` shows, if it shows one."""
+    shown = services.registry.key_for_path(path)
+    if shown is None or shown[0] is not provider:
+        return None
+    query = dict(parse_qsl(urlsplit(path).query))
+    return services.shown_embed(provider, shown[1].partition(":")[2], query)
 
 
 def _set_cookie(request: Request, response: Response, services: Services, consent: Consent) -> None:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
 from ..notices import notice_texts
 from ..posters import Poster
-from ..providers import EmbedRef, Provider, Registry
+from ..providers import Provider, Registry
 from ..security import build_csp
 from ..services import Services
 from ..store import Embed
@@ -62,17 +62,7 @@ def _allowed_embed(provider: Provider, services: Services, request: Request) -> 
     item_id = provider.item_id_from_path(request.path_params)
     if item_id is None:
         return None
-    embed = services.embed(f"{provider.name}:{item_id}")
-    if embed is None or not embed.enabled:
-        return None
-    # A post is shown only while its account is allowed, too.
-    parent_key = provider.parent_key(EmbedRef(provider.name, item_id))
-    parent = services.embed(parent_key) if parent_key else None
-    if parent_key and (parent is None or not parent.enabled):
-        return None
-    if not provider.accepts_query(embed, request.query_params):
-        return None
-    return embed
+    return services.shown_embed(provider, item_id, request.query_params)
 
 
 # Set by /embed for frames that embed.js sizes; it survives the consent round-trip.

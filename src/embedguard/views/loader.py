@@ -14,8 +14,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..providers import EmbedRef
-from ..services import Services
-from ..store import Embed
 from .common import error_page, language_of, services_of
 from .embed import FIT_PARAMETER
 
@@ -49,12 +47,12 @@ async def embed_redirect(request: Request) -> Response:
     if not url:
         return error_page(request, 400)
     services = services_of(request)
-    ref = _recognise(services, url)
-    embed = _allowed(services, ref) if ref else None
-    if ref is None or embed is None:
+    ref = services.registry.recognise(url)
+    provider = services.registry.get(ref.provider) if ref else None
+    query = {"h": ref.secret} if ref and ref.secret else {}
+    embed = services.shown_embed(provider, ref.item_id, query) if ref and provider else None
+    if ref is None or provider is None or embed is None:
         return error_page(request, 404)
-    provider = services.registry.get(ref.provider)
-    assert provider is not None  # recognised by it a moment ago
     params = {
         **provider.passthrough_query(_page_query(ref, url, request)),
         "lang": language_of(request),
@@ -76,28 +74,6 @@ def frame_parents(sources: Iterable[str]) -> str:
         return ""
     kept = ["self", *(s.lower() for s in sources if not s.startswith("'"))]
     return " ".join(dict.fromkeys(kept))
-
-
-def _recognise(services: Services, url: str) -> EmbedRef | None:
-    try:
-        return services.registry.recognise(url)
-    except ValueError:  # urlsplit refuses some garbage (e.g. an unclosed IPv6 bracket)
-        return None
-
-
-def _allowed(services: Services, ref: EmbedRef) -> Embed | None:
-    """The enabled embed, under the same rules as its page (a post needs its account)."""
-    provider = services.registry.get(ref.provider)
-    embed = services.embed(ref.key)
-    if provider is None or embed is None or not embed.enabled:
-        return None
-    parent_key = provider.parent_key(ref)
-    parent = services.embed(parent_key) if parent_key else None
-    if parent_key and (parent is None or not parent.enabled):
-        return None
-    if not provider.accepts_query(embed, {"h": ref.secret} if ref.secret else {}):
-        return None
-    return embed
 
 
 def _page_query(ref: EmbedRef, url: str, request: Request) -> dict[str, str]:
