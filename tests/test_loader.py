@@ -12,11 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from embedguard.providers import default_registry
+from embedguard.security import frame_parents
 from embedguard.services import Services
 from embedguard.settings import Settings
 from embedguard.snippets import script_snippet
 from embedguard.store import Embed
-from embedguard.views.loader import MAX_QUERY_LENGTH, frame_parents
+from embedguard.views.loader import MAX_QUERY_LENGTH
 
 from .conftest import with_settings
 

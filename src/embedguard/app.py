@@ -48,10 +48,6 @@ def routes(services: Services) -> list[BaseRoute]:
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or Services.build(settings)
-    # Embed pages tell frame.js which parents may learn their height.
-    services.templates.add_globals(
-        frame_parents=lambda: loader.frame_parents(services.frame_ancestors())
-    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -10,7 +10,6 @@ never as an error on a visitor page.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
@@ -233,24 +232,6 @@ def with_text(info: PrivacyInfo, name: str, lang: str, value: str) -> PrivacyInf
         raise PrivacyInfoError(f"{name}: not a text field")
     changes: dict[str, Any] = {name: replace(current, **{lang: value})}
     return replace(info, **changes)
-
-
-class CachedLoader:
-    """``load(store)`` memoised until the store changes; a template global for every page."""
-
-    def __init__(self, store: SettingsStore) -> None:
-        self._store = store
-        self._cached: tuple[Hashable, PrivacyInfo] | None = None
-
-    def __call__(self) -> PrivacyInfo:
-        try:
-            generation = self._store.generation()
-            if self._cached is None or self._cached[0] != generation:
-                self._cached = (generation, load(self._store))
-        except sqlite3.Error:
-            # Broken storage must not break a visitor page; /healthz reports it.
-            return self._cached[1] if self._cached else DEFAULT_PRIVACY_INFO
-        return self._cached[1]
 
 
 # -- (de)serialisation with checks -------------------------------------------------------

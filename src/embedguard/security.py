@@ -8,7 +8,7 @@ set their own Content-Security-Policy built with :func:`build_csp`; this middlew
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +47,17 @@ def origin_matches_source(origin: str, source: str, own_scheme: str) -> bool:
     if wildcard:
         return origin_host.endswith(f".{host}")
     return origin_host == host
+
+
+def frame_parents(sources: Iterable[str]) -> str:
+    """The origins allowed to frame embed pages, for frame.js: CSP keywords dropped,
+    ``'self'`` kept as ``self`` (the page's own origin, which only the browser knows for sure
+    behind a proxy)."""
+    sources = tuple(sources)
+    if "'none'" in sources:
+        return ""
+    kept = ["self", *(s.lower() for s in sources if not s.startswith("'"))]
+    return " ".join(dict.fromkeys(kept))
 
 
 def build_csp(extra: Mapping[str, tuple[str, ...]] | None = None) -> str:

@@ -8,14 +8,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import privacy_info
 from .assets import Assets
 from .consent import ConsentCodec
 from .i18n import load_translations
 from .pagecache import PageCache
 from .posters import PosterStore
-from .privacy_info import CachedLoader
+from .privacy_info import DEFAULT_PRIVACY_INFO, PrivacyInfo
 from .providers import EmbedRef, Provider, Registry, default_registry
 from .resources import resource_dir
+from .security import frame_parents
 from .settings import Settings, SettingsError, parse_frame_ancestors
 from .signing import Signer
 from .store import Embed, Store
@@ -62,9 +64,12 @@ class Services:
             signer=Signer(settings.secret_keys),
             usage=UsageCounter(store),
         )
-        # Pages show the stored privacy facts and the live consent lifetime.
+        # Pages show the stored privacy facts and the live consent lifetime; embed pages
+        # tell frame.js which parents may learn their height.
         services.templates.add_globals(
-            privacy_info=CachedLoader(store), live_consent_days=services.consent_days
+            privacy_info=services.privacy_info,
+            live_consent_days=services.consent_days,
+            frame_parents=lambda: frame_parents(services.frame_ancestors()),
         )
         return services
 
@@ -119,14 +124,21 @@ class Services:
             known_providers=frozenset(self.registry.names()),
         )
 
+    def privacy_info(self) -> PrivacyInfo:
+        """The stored privacy facts (or the county's defaults), from memory."""
+        return self._cached(  # type: ignore[no-any-return]
+            ("privacy_info",), lambda: privacy_info.load(self.store), DEFAULT_PRIVACY_INFO
+        )
+
     def _live(self, name: str, default: Any) -> Any:
-        # Broken storage must not take the security headers down with it: /healthz
-        # reports it, and every other page still gets the configured defaults.
+        return self._cached(
+            ("setting", name), lambda: self.store.get_setting(name, default), default
+        )
+
+    def _cached(self, key: tuple[str, ...], load: Callable[[], Any], fallback: Any) -> Any:
+        # Broken storage must not take pages or security headers down with it: /healthz
+        # reports it, and pages still get the configured defaults.
         try:
-            return self.pages.memo(
-                self.store.generation(),
-                ("setting", name),
-                lambda: self.store.get_setting(name, default),
-            )
+            return self.pages.memo(self.store.generation(), key, load)
         except sqlite3.Error:
-            return default
+            return fallback

@@ -7,7 +7,6 @@ one module, and the script stays a few KB.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.requests import Request
@@ -63,17 +62,6 @@ async def embed_redirect(request: Request) -> Response:
     return RedirectResponse(
         target, status_code=303, headers={"cache-control": "no-store", "vary": "Accept-Language"}
     )
-
-
-def frame_parents(sources: Iterable[str]) -> str:
-    """The origins allowed to frame embed pages, for frame.js: CSP keywords dropped,
-    ``'self'`` kept as ``self`` (the page's own origin, which only the browser knows for sure
-    behind a proxy)."""
-    sources = tuple(sources)
-    if "'none'" in sources:
-        return ""
-    kept = ["self", *(s.lower() for s in sources if not s.startswith("'"))]
-    return " ".join(dict.fromkeys(kept))
 
 
 def _page_query(ref: EmbedRef, url: str, request: Request) -> dict[str, str]:
