@@ -81,10 +81,6 @@ class Templates:
         for environment in self._environments.values():
             environment.globals.update(values)
 
-    def gettext(self, lang: str) -> Callable[[str], str]:
-        translate: Callable[[str], str] = self._environments[lang].globals["gettext"]  # type: ignore[assignment]
-        return translate
-
     def render(self, name: str, lang: str, context: Mapping[str, Any]) -> str:
         return self._environments[lang].get_template(name).render(context)
 

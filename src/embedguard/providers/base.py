@@ -112,12 +112,6 @@ class Provider(ABC):
     def embed_path(self, item_id: str) -> str:
         return f"/{self.name}/{item_id}"
 
-    def ref_for_key(self, key: str) -> EmbedRef | None:
-        provider, _, item_id = key.partition(":")
-        if provider != self.name or not item_id:
-            return None
-        return EmbedRef(self.name, item_id)
-
     def frame_size(self, embed: Embed) -> tuple[int, int]:
         """Width and height for the iframe snippet; by default the item's own, 640 wide."""
         width = 640
