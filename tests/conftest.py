@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from embedguard import catalog
+from embedguard import allowlist
 from embedguard.app import create_app
 from embedguard.services import Services
 from embedguard.settings import Settings
@@ -75,12 +75,12 @@ def client(app: Starlette) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def allow(client: TestClient, services: Services) -> Callable[..., catalog.AddResult]:
-    """Add an embed through the catalog, on the app's own event loop."""
+def allow(client: TestClient, services: Services) -> Callable[..., allowlist.AddResult]:
+    """Add an embed through the allowlist, on the app's own event loop."""
 
-    def add(url: str, **options: Any) -> catalog.AddResult:
+    def add(url: str, **options: Any) -> allowlist.AddResult:
         assert client.portal is not None
-        return client.portal.call(lambda: catalog.add(services, url, **options))
+        return client.portal.call(lambda: allowlist.add(services, url, **options))
 
     return add
 

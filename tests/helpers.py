@@ -7,7 +7,7 @@ import concurrent.futures
 from collections.abc import Iterable
 from typing import Any
 
-from embedguard import catalog
+from embedguard import allowlist
 from embedguard.services import Services
 from embedguard.settings import Settings
 
@@ -21,14 +21,14 @@ def parse_csp(response: Any) -> dict[str, list[str]]:
     return directives
 
 
-def seed_embeds(settings: Settings, urls: Iterable[str]) -> list[catalog.AddResult]:
-    """Allow items through the catalog on an event loop of their own, in a worker thread:
+def seed_embeds(settings: Settings, urls: Iterable[str]) -> list[allowlist.AddResult]:
+    """Allow items through the allowlist on an event loop of their own, in a worker thread:
     Playwright's sync API may already own this thread's loop."""
 
-    async def add_all() -> list[catalog.AddResult]:
+    async def add_all() -> list[allowlist.AddResult]:
         services = Services.build(settings)
         try:
-            return [await catalog.add(services, url) for url in urls]
+            return [await allowlist.add(services, url) for url in urls]
         finally:
             await services.aclose()
 

@@ -43,20 +43,20 @@ def _texts(client: TestClient, path: str, fields: dict[str, str]) -> Any:
 def test_stored_settings_override_the_environment_and_are_audited(
     admin: TestClient, services: Services
 ) -> None:
-    assert services.consent_days() == 180
+    assert services.live.consent_days() == 180
     response = _settings(
         admin, consent_days="30", frame_ancestors="https://www.example.de  https://example.de"
     )
     assert response.status_code == 303
-    assert services.consent_days() == 30
-    assert services.frame_ancestors() == ("https://www.example.de", "https://example.de")
+    assert services.live.consent_days() == 30
+    assert services.live.frame_ancestors() == ("https://www.example.de", "https://example.de")
     entry = services.store.audit_log(action="setting.update", target="consent_days")[0]
     assert entry["actor"] == USER
     assert (entry["before"], entry["after"]) == ("", "30")
     assert "Einstellungen gespeichert" in admin.get("/admin/settings").text
     # Empty origins: back to the environment's default.
     assert _settings(admin, consent_days="30", frame_ancestors="").status_code == 303
-    assert services.frame_ancestors() == services.settings.frame_ancestors
+    assert services.live.frame_ancestors() == services.settings.frame_ancestors
 
 
 @pytest.mark.parametrize(
@@ -88,8 +88,8 @@ def test_asking_everyone_again_invalidates_existing_consent(
 ) -> None:
     stored_embed("vimeo:76979871")
     codec = services.consent_codec()
-    given = codec.read_cookie(None, services.policy_version()).with_provider(
-        "vimeo", services.policy_version()
+    given = codec.read_cookie(None, services.live.policy_version()).with_provider(
+        "vimeo", services.live.policy_version()
     )
     visitor = TestClient(admin.app)
     visitor.cookies.set(COOKIE_NAME, codec.cookie_value(given))
@@ -97,7 +97,7 @@ def test_asking_everyone_again_invalidates_existing_consent(
 
     data = {"csrf_token": token_for(admin, "/admin/settings")}
     assert admin.post("/admin/settings/ask-again", data=data).status_code == 303
-    assert services.policy_version() == 2
+    assert services.live.policy_version() == 2
     assert "player.vimeo.com" not in visitor.get("/vimeo/76979871").text
     entry = services.store.audit_log(target="policy_version")[0]
     assert (entry["actor"], entry["after"]) == (USER, "2")

@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from embedguard.consent import COOKIE_NAME
+from embedguard.live_settings import LiveSettings
 from embedguard.services import Services
 from embedguard.store import Embed
 
@@ -172,6 +173,7 @@ def test_framing_site_may_post(settings: Any, services: Services, video: Embed) 
 
     framed = replace(settings, frame_ancestors=("https://www.example.de",))
     services.settings = framed
+    services.live = LiveSettings(framed, services.store, services.pages)
     with TestClient(create_app(framed, services), follow_redirects=False) as client:
         response = client.post(
             "/consent",
@@ -362,6 +364,7 @@ def test_configured_framing_origins_keep_self_last(
 
     framed = replace(settings, frame_ancestors=("https://www.example.de", "https://example.de"))
     services.settings = framed
+    services.live = LiveSettings(framed, services.store, services.pages)
     with TestClient(create_app(framed, services)) as client:
         policy = client.get(PAGE).headers["content-security-policy"]
     assert "frame-ancestors https://www.example.de https://example.de 'self'" in policy
@@ -394,6 +397,7 @@ def test_wildcard_framing_origin_may_post(settings: Any, services: Services, vid
 
     framed = replace(settings, frame_ancestors=("https://*.example.de",))
     services.settings = framed
+    services.live = LiveSettings(framed, services.store, services.pages)
     with TestClient(create_app(framed, services), follow_redirects=False) as client:
         data = {"provider": "vimeo", "scope": "always", "next": PAGE}
         ok = client.post("/consent", data=data, headers={"origin": "https://www.example.de"})

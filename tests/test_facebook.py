@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from embedguard import catalog
+from embedguard import allowlist
 from embedguard.posters import Poster
 from embedguard.providers import EmbedRef
 from embedguard.providers.facebook import FacebookProvider
@@ -26,7 +26,7 @@ SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
 
 
 @pytest.fixture
-def page(allow: Callable[..., catalog.AddResult]) -> catalog.AddResult:
+def page(allow: Callable[..., allowlist.AddResult]) -> allowlist.AddResult:
     return allow(PAGE_URL)
 
 
@@ -79,7 +79,7 @@ def test_ignores_other_urls(url: str) -> None:
 
 
 def test_adding_a_page_contacts_nobody(
-    page: catalog.AddResult, upstream_requests: list[Any]
+    page: allowlist.AddResult, upstream_requests: list[Any]
 ) -> None:
     embed = page.embed
     assert (embed.key, embed.title, embed.enabled) == (f"facebook:{SLUG}", SLUG, True)
@@ -88,7 +88,7 @@ def test_adding_a_page_contacts_nobody(
     assert page.warnings == []
 
 
-def test_title_and_admin_image(allow: Callable[..., catalog.AddResult]) -> None:
+def test_title_and_admin_image(allow: Callable[..., allowlist.AddResult]) -> None:
     result = allow(PAGE_URL, title="Wirtschaft in Mittelsachsen", image=LANDSCAPE_JPEG)
     assert result.embed.display_title == "Wirtschaft in Mittelsachsen"
     assert result.embed.poster_custom
@@ -98,7 +98,7 @@ def test_title_and_admin_image(allow: Callable[..., catalog.AddResult]) -> None:
 
 
 def test_placeholder_loads_nothing_from_facebook(
-    client: TestClient, page: catalog.AddResult
+    client: TestClient, page: allowlist.AddResult
 ) -> None:
     response = client.get(PAGE)
     assert response.status_code == 200
@@ -115,7 +115,7 @@ def test_placeholder_loads_nothing_from_facebook(
     assert "jointly responsible" in english
 
 
-def test_once_loads_the_page_plugin(client: TestClient, page: catalog.AddResult) -> None:
+def test_once_loads_the_page_plugin(client: TestClient, page: allowlist.AddResult) -> None:
     data = {"provider": "facebook", "scope": "once", "next": f"{PAGE}?lang=en"}
     redirect = client.post("/consent", data=data, headers=SAME_ORIGIN)
     assert redirect.status_code == 303
@@ -142,17 +142,17 @@ def test_once_loads_the_page_plugin(client: TestClient, page: catalog.AddResult)
     ["/facebook/someone.else", "/facebook/a..b", "/facebook/-x", "/facebook/plugins", "/facebook/"],
 )
 def test_unknown_or_malformed_pages_are_404(
-    client: TestClient, page: catalog.AddResult, path: str
+    client: TestClient, page: allowlist.AddResult, path: str
 ) -> None:
     assert client.get(path).status_code == 404
 
 
-def test_slugs_are_case_insensitive(client: TestClient, page: catalog.AddResult) -> None:
+def test_slugs_are_case_insensitive(client: TestClient, page: allowlist.AddResult) -> None:
     assert client.get("/facebook/Wirtschaft.In.Mittelsachsen").status_code == 200
 
 
 def test_disabled_page_is_404(
-    client: TestClient, page: catalog.AddResult, services: Services
+    client: TestClient, page: allowlist.AddResult, services: Services
 ) -> None:
     services.store.set_embed_enabled(page.embed.key, False)
     assert client.get(PAGE).status_code == 404

@@ -152,7 +152,7 @@ def test_round_trip_and_text_helpers() -> None:
 
 
 def test_cached_loader_sees_changes(services: Services) -> None:
-    loader = services.privacy_info
+    loader = services.live.privacy_info
     assert loader() is loader()
     edited = replace(DEFAULT_PRIVACY_INFO, last_review="2030-01-01")
     privacy_info.save(services.store, edited, actor="admin")

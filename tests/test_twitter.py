@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from embedguard import catalog
+from embedguard import allowlist
 from embedguard.providers import EmbedRef, ProviderError
 from embedguard.providers.twitter import TwitterProvider
 from embedguard.services import Services
@@ -46,12 +46,14 @@ def consent(client: TestClient, scope: str, next_path: str) -> Any:
 
 
 @pytest.fixture
-def account(allow: Callable[..., catalog.AddResult]) -> catalog.AddResult:
+def account(allow: Callable[..., allowlist.AddResult]) -> allowlist.AddResult:
     return allow(ACCOUNT)
 
 
 @pytest.fixture
-def post(allow: Callable[..., catalog.AddResult], account: catalog.AddResult) -> catalog.AddResult:
+def post(
+    allow: Callable[..., allowlist.AddResult], account: allowlist.AddResult
+) -> allowlist.AddResult:
     return allow(POST)
 
 
@@ -129,7 +131,7 @@ def test_route_ids_are_canonical(params: dict[str, str], item_id: str | None) ->
 
 
 def test_adding_an_account_asks_oembed_without_script(
-    account: catalog.AddResult, upstream_requests: list[Any]
+    account: allowlist.AddResult, upstream_requests: list[Any]
 ) -> None:
     embed = account.embed
     assert (embed.key, embed.title, embed.author_url) == (
@@ -141,7 +143,7 @@ def test_adding_an_account_asks_oembed_without_script(
 
 
 def test_oembed_request_keeps_the_script_out_and_asks_for_dnt(
-    allow: Callable[..., catalog.AddResult], upstream_requests: list[Any]
+    allow: Callable[..., allowlist.AddResult], upstream_requests: list[Any]
 ) -> None:
     allow(ACCOUNT)
     (request,) = upstream_requests
@@ -151,7 +153,7 @@ def test_oembed_request_keeps_the_script_out_and_asks_for_dnt(
     assert request.params["url"] == f"https://twitter.com/{X_HANDLE}"
 
 
-def test_adding_a_post_stores_its_text(post: catalog.AddResult) -> None:
+def test_adding_a_post_stores_its_text(post: allowlist.AddResult) -> None:
     embed = post.embed
     assert embed.key == f"twitter:{X_HANDLE}/status/{X_POST_OK}"
     assert embed.author == X_AUTHOR_NAME
@@ -167,26 +169,26 @@ def test_adding_a_post_stores_its_text(post: catalog.AddResult) -> None:
 
 
 def test_a_post_needs_its_account_first(
-    allow: Callable[..., catalog.AddResult], services: Services, upstream_requests: list[Any]
+    allow: Callable[..., allowlist.AddResult], services: Services, upstream_requests: list[Any]
 ) -> None:
-    with pytest.raises(catalog.CatalogError, match="allow the account first"):
+    with pytest.raises(allowlist.AllowlistError, match="allow the account first"):
         allow(POST)
     assert services.store.list_embeds() == []
     assert upstream_requests == []
 
 
 def test_unknown_post_stores_nothing(
-    allow: Callable[..., catalog.AddResult], account: catalog.AddResult, services: Services
+    allow: Callable[..., allowlist.AddResult], account: allowlist.AddResult, services: Services
 ) -> None:
-    with pytest.raises(catalog.CatalogError, match="does not know"):
+    with pytest.raises(allowlist.AllowlistError, match="does not know"):
         allow(f"https://x.com/{X_HANDLE}/status/{X_POST_404}")
     assert [e.key for e in services.store.list_embeds()] == [account.embed.key]
 
 
 def test_unknown_account_stores_nothing(
-    allow: Callable[..., catalog.AddResult], services: Services
+    allow: Callable[..., allowlist.AddResult], services: Services
 ) -> None:
-    with pytest.raises(catalog.CatalogError, match="X does not know account @someoneelse"):
+    with pytest.raises(allowlist.AllowlistError, match="X does not know account @someoneelse"):
         allow("https://x.com/someoneelse")
     assert services.store.list_embeds() == []
 
@@ -197,7 +199,7 @@ def without_frame_js(page: str) -> str:
 
 
 def test_hostile_post_is_sanitized(
-    allow: Callable[..., catalog.AddResult], account: catalog.AddResult, client: TestClient
+    allow: Callable[..., allowlist.AddResult], account: allowlist.AddResult, client: TestClient
 ) -> None:
     embed = allow(f"https://x.com/{X_HANDLE}/status/{X_POST_HOSTILE}").embed
     page = without_frame_js(client.get(f"/twitter/{X_HANDLE}/status/{X_POST_HOSTILE}").text)
@@ -289,7 +291,7 @@ async def test_garbage_is_a_provider_error(response: httpx.Response) -> None:
 
 
 def test_post_placeholder_shows_the_text_and_contacts_nobody(
-    client: TestClient, post: catalog.AddResult, upstream_requests: list[Any]
+    client: TestClient, post: allowlist.AddResult, upstream_requests: list[Any]
 ) -> None:
     upstream_requests.clear()
     response = client.get(POST_PAGE)
@@ -307,7 +309,7 @@ def test_post_placeholder_shows_the_text_and_contacts_nobody(
 
 
 def test_timeline_placeholder_lists_the_picked_posts(
-    client: TestClient, allow: Callable[..., catalog.AddResult], post: catalog.AddResult
+    client: TestClient, allow: Callable[..., allowlist.AddResult], post: allowlist.AddResult
 ) -> None:
     allow(f"https://x.com/{X_HANDLE}/status/{X_POST_OK_2}")
     text = client.get(TIMELINE_PAGE).text
@@ -318,21 +320,21 @@ def test_timeline_placeholder_lists_the_picked_posts(
 
 
 def test_timeline_placeholder_leaves_out_disabled_posts(
-    client: TestClient, post: catalog.AddResult, services: Services
+    client: TestClient, post: allowlist.AddResult, services: Services
 ) -> None:
     services.store.set_embed_enabled(post.embed.key, False)
     assert "Fachkräfte-Broschüre" not in client.get(TIMELINE_PAGE).text
 
 
 def test_a_new_post_shows_up_on_the_cached_timeline(
-    client: TestClient, allow: Callable[..., catalog.AddResult], account: catalog.AddResult
+    client: TestClient, allow: Callable[..., allowlist.AddResult], account: allowlist.AddResult
 ) -> None:
     assert "Fachkräfte-Broschüre" not in client.get(TIMELINE_PAGE).text
     allow(POST)
     assert "Fachkräfte-Broschüre" in client.get(TIMELINE_PAGE).text
 
 
-def test_once_loads_the_post_widget_with_dnt(client: TestClient, post: catalog.AddResult) -> None:
+def test_once_loads_the_post_widget_with_dnt(client: TestClient, post: allowlist.AddResult) -> None:
     redirect = consent(client, "once", f"{POST_PAGE}?lang=de")
     assert redirect.status_code == 303
     loaded = client.get(redirect.headers["location"])
@@ -352,7 +354,7 @@ def test_once_loads_the_post_widget_with_dnt(client: TestClient, post: catalog.A
     assert "set-cookie" not in loaded.headers
 
 
-def test_always_loads_the_timeline_widget(client: TestClient, account: catalog.AddResult) -> None:
+def test_always_loads_the_timeline_widget(client: TestClient, account: allowlist.AddResult) -> None:
     redirect = consent(client, "always", TIMELINE_PAGE)
     assert redirect.status_code == 303
     loaded = client.get(redirect.headers["location"])
@@ -362,7 +364,7 @@ def test_always_loads_the_timeline_widget(client: TestClient, account: catalog.A
 
 
 def test_once_token_for_a_post_does_not_open_another(
-    client: TestClient, allow: Callable[..., catalog.AddResult], post: catalog.AddResult
+    client: TestClient, allow: Callable[..., allowlist.AddResult], post: allowlist.AddResult
 ) -> None:
     allow(f"https://x.com/{X_HANDLE}/status/{X_POST_OK_2}")
     location = consent(client, "once", POST_PAGE).headers["location"]
@@ -386,20 +388,20 @@ def test_once_token_for_a_post_does_not_open_another(
     ],
 )
 def test_anything_not_added_is_404_without_upstream(
-    client: TestClient, post: catalog.AddResult, upstream_requests: list[Any], path: str
+    client: TestClient, post: allowlist.AddResult, upstream_requests: list[Any], path: str
 ) -> None:
     upstream_requests.clear()
     assert client.get(path).status_code == 404
     assert upstream_requests == []
 
 
-def test_handles_are_case_insensitive(client: TestClient, post: catalog.AddResult) -> None:
+def test_handles_are_case_insensitive(client: TestClient, post: allowlist.AddResult) -> None:
     assert client.get(f"/twitter/MSWirtschaft/status/{X_POST_OK}").status_code == 200
 
 
 @pytest.mark.parametrize("change", ["disable", "remove"])
 def test_posts_disappear_with_their_account(
-    client: TestClient, post: catalog.AddResult, services: Services, change: str
+    client: TestClient, post: allowlist.AddResult, services: Services, change: str
 ) -> None:
     key = f"twitter:{X_HANDLE}"
     if change == "disable":
@@ -409,14 +411,14 @@ def test_posts_disappear_with_their_account(
     assert client.get(POST_PAGE).status_code == 404
 
 
-def test_english_placeholder(client: TestClient, post: catalog.AddResult) -> None:
+def test_english_placeholder(client: TestClient, post: allowlist.AddResult) -> None:
     text = client.get(f"{POST_PAGE}?lang=en").text
     assert '<html lang="en">' in text
     assert f"Post by {X_AUTHOR_NAME}" in text
     assert "Twitter International Unlimited Company" in text
 
 
-def test_snippet_sizes(post: catalog.AddResult, account: catalog.AddResult) -> None:
+def test_snippet_sizes(post: allowlist.AddResult, account: allowlist.AddResult) -> None:
     assert twitter.frame_size(post.embed) == (550, 600)
     assert twitter.frame_size(account.embed) == (550, 700)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from embedguard import catalog
+from embedguard import allowlist
 from embedguard.posters import Poster
 from embedguard.providers.vimeo import VimeoProvider, parse_start_time
 from embedguard.services import Services
@@ -101,7 +101,7 @@ def test_start_time(value: str, seconds: int | None) -> None:
 
 
 def test_add_fetches_metadata_and_poster(
-    allow: Callable[..., catalog.AddResult], services: Services
+    allow: Callable[..., allowlist.AddResult], services: Services
 ) -> None:
     result = allow(f"https://vimeo.com/{VIMEO_OK}")
     embed = result.embed
@@ -114,7 +114,7 @@ def test_add_fetches_metadata_and_poster(
     assert services.store.get_embed(embed.key) == embed
 
 
-def test_poster_is_served_immutable(allow: Callable[..., catalog.AddResult], client: Any) -> None:
+def test_poster_is_served_immutable(allow: Callable[..., allowlist.AddResult], client: Any) -> None:
     poster = Poster.from_json(allow(f"https://vimeo.com/{VIMEO_OK}").embed.poster)
     for fmt, media_type in (("jpg", "image/jpeg"), ("webp", "image/webp")):
         response = client.get(f"/posters/{poster.filename(poster.widths[0], fmt)}")
@@ -125,20 +125,20 @@ def test_poster_is_served_immutable(allow: Callable[..., catalog.AddResult], cli
     assert client.get("/posters/0123456789abcdef0123-480.jpg").status_code == 404
 
 
-def test_vertical_video_keeps_its_aspect(allow: Callable[..., catalog.AddResult]) -> None:
+def test_vertical_video_keeps_its_aspect(allow: Callable[..., allowlist.AddResult]) -> None:
     embed = allow(f"https://vimeo.com/{VIMEO_VERTICAL}").embed
     assert (embed.width, embed.height) == (1080, 1920)
     poster = Poster.from_json(embed.poster)
     assert poster.height > poster.width
 
 
-def test_unlisted_video_gets_a_neutral_preview(allow: Callable[..., catalog.AddResult]) -> None:
+def test_unlisted_video_gets_a_neutral_preview(allow: Callable[..., allowlist.AddResult]) -> None:
     result = allow(f"https://vimeo.com/{VIMEO_UNLISTED}/{VIMEO_UNLISTED_HASH}")
     assert result.embed.secret == VIMEO_UNLISTED_HASH
     assert Poster.from_json(result.embed.poster).width > 0
 
 
-def test_failed_thumbnail_stores_with_a_warning(allow: Callable[..., catalog.AddResult]) -> None:
+def test_failed_thumbnail_stores_with_a_warning(allow: Callable[..., allowlist.AddResult]) -> None:
     result = allow(f"https://vimeo.com/{VIMEO_THUMB_WRONG_TYPE}")
     assert result.warnings and "neutral" in result.warnings[0]
     assert result.embed.poster
@@ -155,16 +155,16 @@ def test_failed_thumbnail_stores_with_a_warning(allow: Callable[..., catalog.Add
     ],
 )
 def test_unconfirmed_videos_are_not_stored(
-    allow: Callable[..., catalog.AddResult], services: Services, video_id: int, reason: str
+    allow: Callable[..., allowlist.AddResult], services: Services, video_id: int, reason: str
 ) -> None:
-    with pytest.raises(catalog.CatalogError, match=reason):
+    with pytest.raises(allowlist.AllowlistError, match=reason):
         allow(f"https://vimeo.com/{video_id}")
     assert services.store.list_embeds() == []
     assert services.store.audit_log() == []
 
 
 def test_hostile_metadata_is_neutralised(
-    allow: Callable[..., catalog.AddResult], client: Any
+    allow: Callable[..., allowlist.AddResult], client: Any
 ) -> None:
     embed = allow(f"https://vimeo.com/{VIMEO_HOSTILE}").embed
     assert embed.author_url == "", "javascript: links are dropped"
@@ -186,25 +186,25 @@ def test_hostile_metadata_is_neutralised(
     ],
 )
 def test_unsupported_urls_are_refused(
-    allow: Callable[..., catalog.AddResult],
+    allow: Callable[..., allowlist.AddResult],
     services: Services,
     upstream_requests: list[Any],
     url: str,
 ) -> None:
-    with pytest.raises(catalog.CatalogError):
+    with pytest.raises(allowlist.AllowlistError):
         allow(url)
     assert services.store.list_embeds() == []
     assert upstream_requests == []
 
 
 def test_refresh_marks_a_vanished_video(
-    allow: Callable[..., catalog.AddResult], services: Services, client: Any
+    allow: Callable[..., allowlist.AddResult], services: Services, client: Any
 ) -> None:
     from dataclasses import replace
 
     embed = allow(f"https://vimeo.com/{VIMEO_OK}").embed
     services.store.save_embed(replace(embed, key="vimeo:999999", item_id="999999"))
-    with pytest.raises(catalog.CatalogError):
-        client.portal.call(lambda: catalog.refresh(services, "vimeo:999999"))
+    with pytest.raises(allowlist.AllowlistError):
+        client.portal.call(lambda: allowlist.refresh(services, "vimeo:999999"))
     gone = services.store.get_embed("vimeo:999999")
     assert gone is not None and gone.status == "gone"

@@ -62,7 +62,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(
         routes=routes(services),
         middleware=[
-            Middleware(SecurityHeadersMiddleware, frame_ancestors=services.frame_ancestors),
+            Middleware(SecurityHeadersMiddleware, frame_ancestors=services.live.frame_ancestors),
             # Visitor routes take at most small forms; the admin mount raises its own
             # limit. Inside the security middleware, so a 413 carries the headers too.
             Middleware(RequestBodyLimitMiddleware, max_body_size=VISITOR_BODY_LIMIT),

@@ -1,20 +1,13 @@
-"""Admin accounts: argon2id password hashes, and the ``embedguard user`` commands."""
+"""Admin accounts: user names, password rules and argon2id hashes (no CLI, no web)."""
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import re
-import sys
-from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .store import Store
-
-if TYPE_CHECKING:
-    from .services import Services
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
 MIN_PASSWORD_LENGTH = 12
@@ -60,49 +53,3 @@ def verify_password(store: Store, name: str, password: str) -> bool:
     except (VerificationError, InvalidHashError):
         return False
     return stored is not None
-
-
-def add_cli_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    user = commands.add_parser("user", help="manage admin accounts").add_subparsers(
-        required=True, metavar="ACTION"
-    )
-    add = user.add_parser("add", help="create an admin account or reset its password")
-    add.add_argument("name")
-    add.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
-    add.set_defaults(command=_user_add)
-
-
-def _user_add(args: argparse.Namespace) -> int:
-    from .cli import CommandError, with_services
-
-    try:
-        check_username(args.name)
-        password = _read_password(args.password_stdin)
-    except UserError as error:
-        raise CommandError(str(error)) from None
-
-    async def work(services: Services) -> int:
-        try:
-            created = set_password(services.store, args.name, password)
-        except UserError as error:
-            raise CommandError(str(error)) from None
-        print(f"{args.name}: {'created' if created else 'password reset'}")
-        return 0
-
-    return with_services(work)
-
-
-def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        try:
-            password = getpass.getpass("Password: ")
-            repeated = getpass.getpass("Repeat password: ")
-        except EOFError:
-            raise UserError("no password given; pipe one in with --password-stdin") from None
-        if repeated != password:
-            raise UserError("the passwords do not match")
-    return check_password(password)

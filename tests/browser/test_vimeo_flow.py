@@ -59,7 +59,7 @@ async def _host_page(request: Request) -> HTMLResponse:
 
 
 def _seed(settings: Settings) -> None:
-    """Allow both videos through the catalog, so their posters are real re-encoded files."""
+    """Allow both videos through the allowlist, so their posters are real re-encoded files."""
     urls = [f"https://vimeo.com/{video_id}" for video_id in (VIMEO_OK, VIMEO_OK_2)]
     for result in seed_embeds(settings, urls):
         assert result.warnings == [], result.warnings

@@ -44,7 +44,7 @@ def is_cross_site(request: Request, services: Services) -> bool:
         own.add(f"{parts.scheme}://{parts.netloc}")
     if origin in own:
         return False
-    sources = services.frame_ancestors()
+    sources = services.live.frame_ancestors()
     return not any(origin_matches_source(origin, s, request.url.scheme) for s in sources)
 
 
@@ -66,7 +66,7 @@ async def give_consent(request: Request) -> Response:
         services.usage.add(provider.name, embed.key, "load_once")
         return RedirectResponse(_with_param(next_path, ONCE_PARAMETER, token), status_code=303)
     consent = current_consent(request, services).with_provider(
-        provider.name, services.policy_version()
+        provider.name, services.live.policy_version()
     )
     shown = services.registry.key_for_path(next_path)
     services.usage.add(provider.name, shown[1] if shown else "", "load_always")
@@ -109,7 +109,7 @@ async def consent_overview(request: Request) -> Response:
         {
             "states": states,
             "consent": consent,
-            "consent_days": services.consent_days(),
+            "consent_days": services.live.consent_days(),
             "other_lang": "en" if lang == "de" else "de",
         },
         headers={"cache-control": "private, no-store"},
@@ -122,14 +122,14 @@ def _shown_at(services: Services, provider: Provider, path: str) -> Embed | None
     if shown is None or shown[0] is not provider:
         return None
     query = dict(parse_qsl(urlsplit(path).query))
-    return services.shown_embed(provider, shown[1].partition(":")[2], query)
+    return services.allowlist.shown(provider, shown[1].partition(":")[2], query)
 
 
 def _set_cookie(request: Request, response: Response, services: Services, consent: Consent) -> None:
     response.set_cookie(
         COOKIE_NAME,
         services.consent_codec().cookie_value(consent),
-        max_age=services.consent_days() * 86400,
+        max_age=services.live.consent_days() * 86400,
         path="/",
         secure=_secure(request),
         httponly=True,

@@ -33,7 +33,7 @@ def embed_routes(registry: Registry) -> list[Route]:
 
 def current_consent(request: Request, services: Services) -> Consent:
     codec = services.consent_codec()
-    return codec.read_cookie(request.cookies.get(COOKIE_NAME), services.policy_version())
+    return codec.read_cookie(request.cookies.get(COOKIE_NAME), services.live.policy_version())
 
 
 def _endpoint_for(provider: Provider) -> Endpoint:
@@ -62,7 +62,7 @@ def _allowed_embed(provider: Provider, services: Services, request: Request) -> 
     item_id = provider.item_id_from_path(request.path_params)
     if item_id is None:
         return None
-    return services.shown_embed(provider, item_id, request.query_params)
+    return services.allowlist.shown(provider, item_id, request.query_params)
 
 
 # Set by /embed for frames that embed.js sizes; it survives the consent round-trip.

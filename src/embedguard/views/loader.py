@@ -49,7 +49,7 @@ async def embed_redirect(request: Request) -> Response:
     ref = services.registry.recognise(url)
     provider = services.registry.get(ref.provider) if ref else None
     query = {"h": ref.secret} if ref and ref.secret else {}
-    embed = services.shown_embed(provider, ref.item_id, query) if ref and provider else None
+    embed = services.allowlist.shown(provider, ref.item_id, query) if ref and provider else None
     if ref is None or provider is None or embed is None:
         return error_page(request, 404)
     params = {

@@ -16,7 +16,10 @@ async def privacy(request: Request) -> Response:
     return services.templates.response(
         "privacy.html",
         lang,
-        {"consent_days": services.consent_days(), "other_lang": "en" if lang == "de" else "de"},
+        {
+            "consent_days": services.live.consent_days(),
+            "other_lang": "en" if lang == "de" else "de",
+        },
         headers={"cache-control": "public, no-cache", "vary": "Accept-Language"},
     )
 

@@ -10,7 +10,7 @@ import anyio
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from ... import catalog
+from ... import allowlist
 from ...posters import Poster, PosterError
 from ...providers import Provider
 from ...snippets import embed_url, iframe_snippet, script_snippet
@@ -69,12 +69,12 @@ async def _add(admin: Admin, form: FormData) -> Response:
         return admin.render("add.html", {**context, "error": problem}, status_code=400)
     try:
         if form.get("step") != "confirm":
-            provider, ref, metadata = await catalog.preview(admin.services, url)
+            provider, ref, metadata = await allowlist.preview(admin.services, url)
             preview = {"provider": provider, "ref": ref, "metadata": metadata}
             return admin.render("add.html", {**context, "preview": preview})
         clean_title = clean_text(title, MAX_TITLE) or None
-        result = await catalog.add(admin.services, url, title=clean_title, actor=admin.user)
-    except catalog.CatalogError as error:
+        result = await allowlist.add(admin.services, url, title=clean_title, actor=admin.user)
+    except allowlist.AllowlistError as error:
         problem = message(
             N_("The provider could not confirm this item: %(reason)s"), "error", reason=str(error)
         )
@@ -106,8 +106,8 @@ def _check_new(admin: Admin, url: str, title: str | None) -> Message | None:
     if services.store.get_embed(ref.key) is not None:
         return message(N_("This item is already on the allowlist (%(key)s)."), "error", key=ref.key)
     try:
-        catalog.recognise(services, url)
-    except catalog.CatalogError as error:
+        allowlist.recognise(services, url)
+    except allowlist.AllowlistError as error:
         return message(N_("This cannot be added yet: %(reason)s"), "error", reason=str(error))
     return None
 
@@ -277,8 +277,8 @@ async def _refresh(admin: Admin, form: FormData) -> Response:
         return error_page(admin.request, 404)
     embed = found[0]
     try:
-        result = await catalog.refresh(admin.services, embed.key, actor=admin.user)
-    except catalog.CatalogError as error:
+        result = await allowlist.refresh(admin.services, embed.key, actor=admin.user)
+    except allowlist.AllowlistError as error:
         admin.flash(
             N_("The provider no longer confirms this item; it is marked as gone: %(reason)s"),
             "error",

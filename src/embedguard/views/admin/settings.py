@@ -18,9 +18,9 @@ def _context(admin: Admin, **extra: Any) -> dict[str, Any]:
     services = admin.services
     stored = services.store.get_setting("frame_ancestors")
     return {
-        "consent_days": services.consent_days(),
+        "consent_days": services.live.consent_days(),
         "env_consent_days": services.settings.consent_days,
-        "policy_version": services.policy_version(),
+        "policy_version": services.live.policy_version(),
         "frame_ancestors": stored if isinstance(stored, str) else "",
         "env_frame_ancestors": " ".join(services.settings.frame_ancestors),
         "min_days": MIN_DAYS,
@@ -78,7 +78,7 @@ def _parse_days(text: str) -> tuple[int | None, Message | None]:
 
 
 async def _ask_again(admin: Admin, form: FormData) -> Response:
-    version = admin.services.policy_version() + 1
+    version = admin.services.live.policy_version() + 1
     admin.services.store.set_setting("policy_version", version, actor=admin.user)
     text = N_("Policy version is now %(version)s: every visitor is asked again.")
     admin.flash(text, version=version)

@@ -1,24 +1,56 @@
-"""Adding and refreshing allowed embeds: recognise the URL, ask the provider, make the preview.
+"""The allowlist: the embeds an admin has allowed, which of them a page may show, and
+adding or refreshing one by URL (recognise it, ask the provider, make the preview).
 
-The CLI and the admin interface both go through here, so an embed is stored the same way
+The CLI and the admin interface both add through here, so an embed is stored the same way
 whoever adds it, and nothing is stored when the provider cannot confirm the item.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import anyio
 
+from .pagecache import PageCache
 from .posters import Poster, PosterError, PosterStore
 from .providers import EmbedRef, Metadata, Provider, ProviderError
-from .services import Services
-from .store import Embed, now_iso
+from .store import Embed, Store, now_iso
 from .text import clean_text
 from .upstream import UpstreamError
 
+if TYPE_CHECKING:
+    from .services import Services
 
-class CatalogError(Exception):
+
+class Allowlist:
+    """Which allowed embed a page may show, from memory until the store changes."""
+
+    def __init__(self, store: Store, cache: PageCache) -> None:
+        self._store = store
+        self._cache = cache
+
+    def get(self, key: str) -> Embed | None:
+        """An allowed embed (enabled or not); the placeholder's hot path."""
+        return self._cache.memo(
+            self._store.generation(), ("embed", key), lambda: self._store.get_embed(key)
+        )
+
+    def shown(self, provider: Provider, item_id: str, query: Mapping[str, str]) -> Embed | None:
+        """The embed a page may show: allowed, enabled, its parent (a post's account)
+        enabled too, and the page's parameters fitting it (a Vimeo hash). Else None."""
+        embed = self.get(f"{provider.name}:{item_id}")
+        if embed is None or not embed.enabled:
+            return None
+        parent_key = provider.parent_key(EmbedRef(provider.name, item_id))
+        parent = self.get(parent_key) if parent_key else None
+        if parent_key and (parent is None or not parent.enabled):
+            return None
+        return embed if provider.accepts_query(embed, query) else None
+
+
+class AllowlistError(Exception):
     """Why an embed cannot be added; one line for the admin."""
 
 
@@ -31,15 +63,15 @@ class AddResult:
 
 def recognise(services: Services, url: str) -> tuple[Provider, EmbedRef]:
     if len(url) > 2048:
-        raise CatalogError("URL is too long")
+        raise AllowlistError("URL is too long")
     ref = services.registry.recognise(url)
     provider = services.registry.get(ref.provider) if ref else None
     if ref is None or provider is None:
         supported = ", ".join(p.label for p in services.registry)
-        raise CatalogError(f"not a URL embedguard can show (supported: {supported})")
+        raise AllowlistError(f"not a URL embedguard can show (supported: {supported})")
     parent = provider.parent_key(ref)
     if parent is not None and services.store.get_embed(parent) is None:
-        raise CatalogError(f"allow the account first ({parent}), then its posts")
+        raise AllowlistError(f"allow the account first ({parent}), then its posts")
     return provider, ref
 
 
@@ -49,7 +81,7 @@ async def preview(services: Services, url: str) -> tuple[Provider, EmbedRef, Met
     try:
         metadata = await provider.fetch_metadata(ref, services.upstream)
     except ProviderError as error:
-        raise CatalogError(str(error)) from None
+        raise AllowlistError(str(error)) from None
     return provider, ref, metadata
 
 
@@ -101,11 +133,11 @@ async def refresh(services: Services, key: str, *, actor: str = "cli") -> AddRes
     existing = services.store.get_embed(key)
     provider = services.registry.get(existing.provider) if existing else None
     if existing is None or provider is None:
-        raise CatalogError(f"no embed {key!r}")
+        raise AllowlistError(f"no embed {key!r}")
     url = provider.source_url(existing)
     try:
         return await add(services, url, actor=actor)
-    except CatalogError as error:
+    except AllowlistError as error:
         marked = replace(existing, status="gone", refreshed_at=now_iso())
         services.store.save_embed(marked, actor=actor)
         raise error
@@ -123,7 +155,7 @@ async def _poster(
         try:
             return await anyio.to_thread.run_sync(posters.ingest, image), True
         except PosterError as error:
-            raise CatalogError(f"preview image refused: {error}") from None
+            raise AllowlistError(f"preview image refused: {error}") from None
     if existing is not None and existing.poster_custom and existing.poster:
         return Poster.from_json(existing.poster), True
     if metadata.thumbnail_url:
