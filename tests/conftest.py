@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from embedguard.store import Embed
 from embedguard.upstream import UpstreamClient
 
 from .fake_upstream import create_fake_upstream
+from .postgres import PostgresServer, PostgresUnavailable
 from .servers import run_asgi_in_thread, upstream_map_for
 
 TEST_KEYS = ("test-signing-key-0123456789", "older-signing-key-0123456789")
@@ -39,6 +41,35 @@ def upstream_requests(fake_upstream: tuple[str, Starlette]) -> list[Any]:
     requests: list[Any] = fake_upstream[1].state.requests
     requests.clear()
     return requests
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on loopback for this test session (never skipped in CI)."""
+    try:
+        server = PostgresServer()
+        try:
+            server.start()
+        except BaseException:
+            server.stop()
+            raise
+    except PostgresUnavailable as error:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """What a Store opens, once per backend: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "db.sqlite3"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
 
 
 @pytest.fixture

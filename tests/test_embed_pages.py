@@ -439,11 +439,11 @@ def test_locked_storage_is_a_503_page_not_a_500(
     from .test_admin_support import login_token
 
     form = {"username": "anna", "password": "wrong-password", "csrf_token": login_token(client)}
-    services.store._db.execute("PRAGMA query_only = 1")
+    services.store._db.connection.execute("PRAGMA query_only = 1")
     try:
         response = client.post("/admin/login", data=form)
     finally:
-        services.store._db.execute("PRAGMA query_only = 0")
+        services.store._db.connection.execute("PRAGMA query_only = 0")
     assert response.status_code == 503
     assert "<html" in response.text
 
@@ -457,13 +457,13 @@ def test_failing_usage_writes_do_not_take_the_service_down(
 
     monkeypatch.setattr(embedguard.app, "USAGE_FLUSH_SECONDS", 0.05)
     with TestClient(app) as client:
-        services.store._db.execute("PRAGMA query_only = 1")
+        services.store._db.connection.execute("PRAGMA query_only = 1")
         try:
             client.get(PAGE)
             time.sleep(0.3)  # several flushes fail meanwhile
             assert client.get(PAGE).status_code == 200
         finally:
-            services.store._db.execute("PRAGMA query_only = 0")
+            services.store._db.connection.execute("PRAGMA query_only = 0")
         time.sleep(0.3)
         views = [row["count"] for row in services.store.usage() if row["event"] == "view"]
     assert views == [2]

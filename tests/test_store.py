@@ -1,19 +1,23 @@
-"""SQLite storage: migrations, atomic writes, change detection, usage and audit."""
+"""Storage on both backends: migrations, atomic writes, change detection, usage and audit."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from embedguard.database import StorageError
 from embedguard.store import MIGRATIONS, Embed, Store
 from embedguard.usage import UsageCounter
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "db.sqlite3")
+def store(store_target: Path | str) -> Iterator[Store]:
+    store = Store(store_target)
+    yield store
+    store.close()
 
 
 def embed(key: str = "vimeo:1", **fields: object) -> Embed:
@@ -21,9 +25,18 @@ def embed(key: str = "vimeo:1", **fields: object) -> Embed:
     return Embed(key=key, provider=provider, item_id=item_id, **fields)  # type: ignore[arg-type]
 
 
-def test_migrations_run_once_and_use_wal(tmp_path: Path) -> None:
+def test_migrations_run_once(store_target: Path | str) -> None:
+    Store(store_target).close()
+    store = Store(store_target)
+    assert store.schema_version() == len(MIGRATIONS)
+    assert {"embeds", "settings", "usage", "audit", "users", "poster_files"} <= set(
+        store._db.tables()
+    )
+    store.close()
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    Store(path).close()
     Store(path).close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
@@ -40,6 +53,19 @@ def test_save_get_list_remove(store: Store) -> None:
     assert not store.remove_embed("vimeo:1")
 
 
+def test_saving_again_replaces_every_field(store: Store) -> None:
+    store.save_embed(embed(title="A", duration=5, poster_custom=True))
+    saved = store.save_embed(embed(title="B", enabled=False))
+    assert store.get_embed("vimeo:1") == saved
+    assert (saved.title, saved.duration, saved.poster_custom, saved.enabled) == (
+        "B",
+        None,
+        False,
+        False,
+    )
+    assert saved.revision == 2
+
+
 def test_every_change_is_audited_with_before_and_after(store: Store) -> None:
     store.save_embed(embed(title="A"), actor="anna")
     store.set_embed_enabled("vimeo:1", False, actor="ben")
@@ -48,6 +74,19 @@ def test_every_change_is_audited_with_before_and_after(store: Store) -> None:
     assert [entry["action"] for entry in log] == ["embed.remove", "embed.update", "embed.add"]
     assert [entry["actor"] for entry in log] == ["carla", "ben", "anna"]
     assert '"enabled": true' in log[1]["before"] and '"enabled": false' in log[1]["after"]
+    assert store.audit_log(actor="ben")[0]["action"] == "embed.update"
+    assert store.audit_facets() == {
+        "actor": ["anna", "ben", "carla"],
+        "action": ["embed.add", "embed.remove", "embed.update"],
+    }
+
+
+def test_settings_round_trip_and_overwrite(store: Store) -> None:
+    store.set_setting("frame_ancestors", "'self' https://a.example", actor="anna")
+    store.set_setting("frame_ancestors", "https://b.example 100%", actor="anna")
+    assert store.get_setting("frame_ancestors") == "https://b.example 100%"
+    assert store.all_settings() == {"frame_ancestors": "https://b.example 100%"}
+    assert len(store.audit_log(action="setting.update")) == 2
 
 
 def test_failed_transaction_changes_nothing(store: Store) -> None:
@@ -57,23 +96,43 @@ def test_failed_transaction_changes_nothing(store: Store) -> None:
     assert store.get_setting("x") is None
 
 
-def test_generation_sees_other_processes(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    first, second = Store(path, foreign_check_seconds=0), Store(path)
+def test_bad_sql_is_a_storage_error_and_the_store_goes_on(store: Store) -> None:
+    with pytest.raises(StorageError), store.transaction() as db:
+        db.execute("INSERT INTO settings (name, value) VALUES ('x', '1')")
+        db.execute("INSERT INTO no_such_table VALUES (1)")
+    with pytest.raises(StorageError):
+        store._query("SELECT nothing FROM nowhere")
+    assert store.get_setting("x") is None
+    store.set_setting("x", 1)
+    assert store.get_setting("x") == 1
+
+
+def test_reads_inside_a_transaction_see_its_writes(store: Store) -> None:
+    with store.transaction() as db:
+        db.execute("INSERT INTO settings (name, value) VALUES ('x', '1')")
+        assert store.get_setting("x") == 1
+    assert store.get_setting("x") == 1
+
+
+def test_generation_sees_other_processes(store_target: Path | str) -> None:
+    first, second = Store(store_target, foreign_check_seconds=0), Store(store_target)
     before = first.generation()
     second.set_setting("consent_days", 30)
     assert first.generation() != before
     assert first.get_setting("consent_days") == 30
+    first.close()
+    second.close()
 
 
-def test_foreign_writes_are_checked_at_most_every_interval(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    first, second = Store(path, foreign_check_seconds=3600), Store(path)
+def test_foreign_writes_are_checked_at_most_every_interval(store_target: Path | str) -> None:
+    first, second = Store(store_target, foreign_check_seconds=3600), Store(store_target)
     before = first.generation()
     second.set_setting("consent_days", 30)
     assert first.generation() == before
     first.set_setting("policy_version", 2)
     assert first.generation() != before, "own writes count at once"
+    first.close()
+    second.close()
 
 
 def test_usage_is_aggregated_per_day_provider_embed_event(store: Store) -> None:
@@ -95,6 +154,29 @@ def test_unknown_usage_event_is_refused(store: Store) -> None:
         UsageCounter(store).add("vimeo", "vimeo:1", "clicked_by_192.0.2.1")
 
 
+def test_users_sessions_and_login_failures(store: Store) -> None:
+    assert store.set_user("anna", "hash-1") is True
+    assert store.set_user("anna", "hash-2") is False
+    assert store.get_user_hash("anna") == "hash-2"
+    assert store.sessions_valid_after("anna") == 0.0
+    store.end_sessions("anna", 1234.5)
+    assert store.sessions_valid_after("anna") == 1234.5
+    store.record_login_failure(["user:anna", "client:x"], 100.0, forget_before=0.0)
+    store.record_login_failure(["user:anna"], 200.0, forget_before=150.0)
+    assert store.count_login_failures("user:anna", 0.0) == 1
+    assert store.count_login_failures("client:x", 0.0) == 0
+    store.clear_login_failures("user:anna")
+    assert store.count_login_failures("user:anna", 0.0) == 0
+
+
+def test_poster_files_are_kept(store: Store) -> None:
+    store.save_poster_files({"a-480.jpg": b"\xff\xd8jpeg", "a-480.webp": b"RIFF\x00"})
+    store.save_poster_files({"a-480.jpg": b"other"})  # content-addressed: first one stays
+    assert store.poster_file("a-480.jpg") == b"\xff\xd8jpeg"
+    assert store.poster_file("a-960.jpg") is None
+    assert store.poster_file_names() == {"a-480.jpg", "a-480.webp"}
+
+
 def test_healthy(store: Store) -> None:
     assert store.healthy()
     store.close()
@@ -104,10 +186,12 @@ def test_healthy(store: Store) -> None:
 def test_a_failed_flush_keeps_the_counts(store: Store) -> None:
     counter = UsageCounter(store)
     counter.add("vimeo", "vimeo:1", "view")
-    store._db.execute("PRAGMA query_only = 1")
-    with pytest.raises(sqlite3.Error):
+    with store.transaction() as db:
+        db.execute("ALTER TABLE usage RENAME TO usage_away")
+    with pytest.raises(StorageError):
         counter.flush()
-    store._db.execute("PRAGMA query_only = 0")
+    with store.transaction() as db:
+        db.execute("ALTER TABLE usage_away RENAME TO usage")
     counter.add("vimeo", "vimeo:1", "view")
     counter.flush()
     assert [row["count"] for row in store.usage()] == [2]

@@ -22,8 +22,8 @@ def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "db.sqlite3")
+def store(store_target: Path | str) -> Iterator[Store]:
+    store = Store(store_target)
     yield store
     store.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 
 import anyio
@@ -14,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import BaseRoute, Route
 
+from .database import StorageError
 from .security import SecurityHeadersMiddleware
 from .services import Services
 from .settings import Settings
@@ -69,7 +69,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         ],
         exception_handlers={
             HTTPException: http_exception_handler,
-            sqlite3.Error: storage_error_handler,
+            StorageError: storage_error_handler,
         },
         lifespan=lifespan,
     )
@@ -86,5 +86,5 @@ async def _flush_usage_periodically(services: Services) -> None:
         await anyio.sleep(USAGE_FLUSH_SECONDS)
         try:
             await anyio.to_thread.run_sync(services.usage.flush)
-        except sqlite3.Error as error:
+        except StorageError as error:
             logger.warning("usage counts not written yet: %s", error)

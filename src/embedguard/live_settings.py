@@ -1,17 +1,17 @@
 """Settings an admin may change at run time; they override the environment's defaults.
 
-Read from the store through the page cache, so a page asks SQLite only after a write.
+Read from the store through the page cache, so a page asks the database only after a write.
 Broken storage must not take pages or security headers down with it: /healthz reports
 it, and pages still get the configured defaults.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from . import privacy_info
+from .database import StorageError
 from .pagecache import PageCache
 from .privacy_info import DEFAULT_PRIVACY_INFO, PrivacyInfo
 from .settings import Settings, SettingsError, parse_frame_ancestors
@@ -57,5 +57,5 @@ class LiveSettings:
     def _cached(self, key: tuple[str, ...], load: Callable[[], Any], fallback: Any) -> Any:
         try:
             return self._cache.memo(self._store.generation(), key, load)
-        except sqlite3.Error:
+        except StorageError:
             return fallback

@@ -1,11 +1,14 @@
 """Preview images: decoded, checked, stripped of metadata, re-encoded and served from memory.
 
 Every poster is stored as JPEG and WebP at the fixed widths below (never upscaled) under
-a content-hash name, so `/posters/{name}` can be served with immutable caching.
+a content-hash name, so `/posters/{name}` can be served with immutable caching. With a
+database (the store), every file is kept there too and the directory is a cache: a new
+instance with an empty data directory serves every poster without asking the provider.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -15,9 +18,10 @@ import tempfile
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image, ImageCms, ImageDraw, ImageOps
 
@@ -102,16 +106,45 @@ class Poster:
         return (self.width, self.height)
 
 
+class PosterFiles(Protocol):
+    """Where poster files are kept for good (the store)."""
+
+    def save_poster_files(self, files: Mapping[str, bytes]) -> None: ...
+
+    def poster_file(self, name: str) -> bytes | None: ...
+
+    def poster_file_names(self) -> set[str]: ...
+
+
 class PosterStore:
-    def __init__(self, directory: Path, *, memory_budget: int = 32 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        memory_budget: int = 32 * 1024 * 1024,
+        database: PosterFiles | None = None,
+    ) -> None:
         if memory_budget < 0:
             raise ValueError("memory_budget must not be negative")
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.memory_budget = memory_budget
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
+        self._database = database
+        if database is not None:
+            self._keep_disk_files(database)
+
+    def _keep_disk_files(self, database: PosterFiles) -> None:
+        """Posters made before the database kept them (or by an instance without it)."""
+        known = database.poster_file_names()
+        found = {}
+        for path in self.directory.iterdir():
+            if _FILENAME_RE.fullmatch(path.name) and path.name not in known and path.is_file():
+                found[path.name] = path.read_bytes()
+        if found:
+            database.save_poster_files(found)
 
     def ingest(self, data: bytes) -> Poster:
         """Decode, check and store an untrusted image. CPU-bound: call via a worker thread."""
@@ -143,7 +176,13 @@ class PosterStore:
         try:
             data = (self.directory / filename).read_bytes()
         except OSError:
-            return None
+            found = self._database.poster_file(filename) if self._database else None
+            if found is None:
+                return None
+            data = found
+            # The disk is only a cache; memory and the database still serve.
+            with contextlib.suppress(OSError):
+                _write_atomic(self.directory / filename, data)
         self._remember(filename, data)
         return data, media_type
 
@@ -173,13 +212,26 @@ class PosterStore:
         largest_jpeg = _encode(variants[widths[-1]], "jpg")
         name = hashlib.sha256(largest_jpeg).hexdigest()[:20]
         poster = Poster(name, widths[-1], variants[widths[-1]].height, widths)
+        kept = self._database.poster_file_names() if self._database else None
+        new: dict[str, bytes] = {}
         for w, variant in variants.items():
             for fmt in _MEDIA_TYPES:
-                path = self.directory / poster.filename(w, fmt)
-                if path.is_file():
-                    continue  # content-addressed: an existing file already has these bytes
+                filename = poster.filename(w, fmt)
+                path = self.directory / filename
+                # content-addressed: an existing file already has these bytes
+                on_disk, in_database = path.is_file(), kept is None or filename in kept
+                if on_disk and in_database:
+                    continue
                 is_largest_jpeg = (w, fmt) == (widths[-1], "jpg")
-                _write_atomic(path, largest_jpeg if is_largest_jpeg else _encode(variant, fmt))
+                if on_disk:
+                    data = path.read_bytes()
+                else:
+                    data = largest_jpeg if is_largest_jpeg else _encode(variant, fmt)
+                    _write_atomic(path, data)
+                if not in_database:
+                    new[filename] = data
+        if new and self._database is not None:
+            self._database.save_poster_files(new)
         return poster
 
 
@@ -293,7 +345,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -47,7 +47,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, registry: Registry | None = None) -> Services:
         registry = registry or default_registry()
-        store = Store(settings.database_path)
+        store = Store(settings.database_target)
         pages = PageCache()
         live = LiveSettings(settings, store, pages)
         assets = Assets(resource_dir("static"))
@@ -67,7 +67,7 @@ class Services:
             settings=settings,
             store=store,
             registry=registry,
-            posters=PosterStore(settings.poster_dir),
+            posters=PosterStore(settings.poster_dir, database=store),
             upstream=UpstreamClient(registry.upstream_hosts(), settings.upstream_map),
             templates=templates,
             assets=assets,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .database import POSTGRES_SCHEMES, sqlite_path
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message is one line for the operator."""
@@ -34,6 +36,11 @@ SETTINGS: tuple[Setting, ...] = (
         "comma-separated signing keys, the first signs (required outside --demo)",
     ),
     Setting("EMBEDGUARD_DATA_DIR", "./embedguard-data", "SQLite database and poster cache"),
+    Setting(
+        "EMBEDGUARD_DATABASE_URL",
+        "",
+        "sqlite:///ABSOLUTE/PATH or postgresql://... (default: the data directory's file)",
+    ),
     Setting("EMBEDGUARD_PUBLIC_URL", "", "base URL used in snippets (default: from the request)"),
     Setting(
         "EMBEDGUARD_FRAME_ANCESTORS",
@@ -63,6 +70,7 @@ class Settings:
     consent_days: int = 180
     upstream_map: Mapping[str, str] = field(default_factory=dict)
     demo: bool = False
+    database_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, demo: bool = False) -> Settings:
@@ -79,11 +87,17 @@ class Settings:
             consent_days=_parse(read, "EMBEDGUARD_CONSENT_DAYS", _consent_days),
             upstream_map=_parse(read, "EMBEDGUARD_UPSTREAM_MAP", _upstream_map),
             demo=demo,
+            database_url=_parse(read, "EMBEDGUARD_DATABASE_URL", parse_database_url),
         )
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "embedguard.sqlite3"
+
+    @property
+    def database_target(self) -> Path | str:
+        """What the store opens: the data directory's file, or the configured URL."""
+        return self.database_url or self.database_path
 
     @property
     def poster_dir(self) -> Path:
@@ -106,6 +120,21 @@ def _secret_keys(value: str, demo: bool) -> tuple[str, ...]:
     if any(len(k) < _MIN_KEY_LENGTH for k in keys):
         raise SettingsError(f"every key needs at least {_MIN_KEY_LENGTH} characters")
     return keys
+
+
+def parse_database_url(value: str) -> str:
+    """A ``sqlite:///ABSOLUTE/PATH`` or ``postgresql://`` URL, or "" for the default.
+
+    Error messages never repeat the value: it may hold a password."""
+    if not value or value.startswith(POSTGRES_SCHEMES):
+        return value
+    try:
+        path = sqlite_path(value)
+    except ValueError:
+        raise SettingsError("use sqlite:///ABSOLUTE/PATH or postgresql://...") from None
+    if not path.is_absolute() or path.name in ("", ".", ".."):
+        raise SettingsError("a sqlite:/// URL needs an absolute file path") from None
+    return value
 
 
 def _public_url(value: str) -> str:

@@ -1,22 +1,28 @@
-"""SQLite storage: the allowlist, settings, usage counts, audit log and admin accounts.
+"""Storage: the allowlist, settings, usage counts, audit log, admin accounts and posters.
 
-One connection, one lock: SQLite in WAL mode serves our reads in microseconds, so the
-service calls it directly; :meth:`Store.generation` tells caches when anything changed,
-also when another process (the CLI) wrote.
+One SQLite file (the default) or one PostgreSQL database shared by several instances; the
+difference lives in :mod:`embedguard.database`, so every statement here is written once,
+with ``?`` placeholders, in SQL both understand (``INSERT ... ON CONFLICT``, no
+``INSERT OR REPLACE``). :meth:`Store.generation` tells caches when anything changed,
+also when another process or machine wrote.
+
+A new migration is one more ``(name, script)`` entry appended to ``MIGRATIONS``, written in
+SQLite's DDL and kept to what ``database.POSTGRES_TRANSLATION`` turns into PostgreSQL
+(INTEGER, REAL, TEXT, BLOB, ``INTEGER PRIMARY KEY``; no AUTOINCREMENT, no ``;`` inside
+literals). Never edit a migration that has shipped: databases out there already ran it.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from .database import Connection, Row, connect
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -89,6 +95,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE users ADD COLUMN sessions_valid_after REAL NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        "0004_poster_files",
+        """
+        CREATE TABLE poster_files (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+        """,
+    ),
 )
 
 USAGE_EVENTS = frozenset({"view", "load_once", "load_always", "revoke"})
@@ -145,76 +157,54 @@ class StaleEdit(StoreError):
 
 
 class Store:
-    def __init__(self, path: Path, *, foreign_check_seconds: float = 0.5) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._writes = 0
-        self._data_version = 0
-        self._next_foreign_check = 0.0
-        self._foreign_check_seconds = foreign_check_seconds
-        self._migrate()
+    def __init__(
+        self, target: Path | str, *, foreign_check_seconds: float = 0.5, migrate: bool = True
+    ) -> None:
+        """``target``: the SQLite file, a ``sqlite:///`` URL or a ``postgresql://`` URL.
+
+        Opening migrates the schema (under a lock, after a copy of an existing SQLite file)
+        and refuses a schema newer than this code knows (:class:`SchemaTooNew`).
+        """
+        self._db = connect(target, foreign_check_seconds=foreign_check_seconds)
+        if migrate:
+            self._migrate()
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     # -- plumbing ---------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        with self._lock:
-            current = self._db.execute("PRAGMA user_version").fetchone()[0]
-            for number, (_name, script) in enumerate(MIGRATIONS, start=1):
-                if number <= current:
-                    continue
-                self._db.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
-                )
+        try:
+            self._db.migrate(MIGRATIONS)
+        except BaseException:
+            self._db.close()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._db.dialect
+
+    def schema_version(self) -> int:
+        return self._db.schema_version()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """One atomic write: everything inside commits together or not at all."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            self._writes += 1
+        with self._db.transaction() as db:
+            yield db
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        return self._db.query(sql, params)
 
-    def generation(self) -> tuple[int, int]:
-        """Changes whenever this process or another one committed a write.
-
-        Our own writes count at once; another process's (the CLI's) within
-        ``foreign_check_seconds``: asking SQLite on every request cost a sixth of the
-        placeholder's time.
-        """
-        now = time.monotonic()
-        with self._lock:
-            if now >= self._next_foreign_check:
-                self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
-                self._next_foreign_check = now + self._foreign_check_seconds
-            return self._data_version, self._writes
+    def generation(self) -> Hashable:
+        """Changes whenever this process or another one committed a write: our own writes
+        at once, another process's or machine's within ``foreign_check_seconds``."""
+        return self._db.generation()
 
     def healthy(self) -> bool:
-        try:
-            with self._lock:
-                self._db.execute("SELECT count(*) FROM settings").fetchone()
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute("ROLLBACK")
-        except sqlite3.Error:
-            return False
-        return True
+        return self._db.healthy()
 
     # -- embeds -----------------------------------------------------------------------
 
@@ -254,8 +244,10 @@ class Store:
             fields = asdict(saved)
             columns = ", ".join(fields)
             marks = ", ".join("?" for _ in fields)
+            updates = ", ".join(f"{name} = excluded.{name}" for name in fields if name != "key")
             db.execute(
-                f"INSERT OR REPLACE INTO embeds ({columns}) VALUES ({marks})",  # noqa: S608
+                f"INSERT INTO embeds ({columns}) VALUES ({marks})"  # noqa: S608
+                f" ON CONFLICT (key) DO UPDATE SET {updates}",
                 tuple(_to_sql(v) for v in fields.values()),
             )
             self._audit(
@@ -296,7 +288,8 @@ class Store:
             if before == value:
                 return
             db.execute(
-                "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)",
+                "INSERT INTO settings (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 (name, json.dumps(value, ensure_ascii=False)),
             )
             self._audit(db, actor, "setting.update", name, before, value)
@@ -310,7 +303,7 @@ class Store:
             db.executemany(
                 "INSERT INTO usage (day, provider, embed_key, event, count) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (day, provider, embed_key, event) DO UPDATE SET"
-                " count = count + excluded.count",
+                " count = usage.count + excluded.count",
                 [(day, *key, n) for key, n in counts.items() if key[2] in USAGE_EVENTS],
             )
 
@@ -377,7 +370,7 @@ class Store:
     # -- audit log --------------------------------------------------------------------
 
     def _audit(
-        self, db: sqlite3.Connection, actor: str, action: str, target: str, before: Any, after: Any
+        self, db: Connection, actor: str, action: str, target: str, before: Any, after: Any
     ) -> None:
         db.execute(
             "INSERT INTO audit (at, actor, action, target, before, after)"
@@ -407,12 +400,29 @@ class Store:
             facets[column] = [row[0] for row in self._query(sql)]
         return facets
 
+    # -- poster files (so an instance with an empty data directory can serve every poster) --
+
+    def save_poster_files(self, files: Mapping[str, bytes]) -> None:
+        """Keep re-encoded poster files; content-addressed, so a name never changes bytes."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO poster_files (name, data) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                list(files.items()),
+            )
+
+    def poster_file(self, name: str) -> bytes | None:
+        rows = self._query("SELECT data FROM poster_files WHERE name = ?", (name,))
+        return bytes(rows[0]["data"]) if rows else None
+
+    def poster_file_names(self) -> set[str]:
+        return {str(row["name"]) for row in self._query("SELECT name FROM poster_files")}
+
 
 def _to_sql(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
-def _embed_from_row(row: sqlite3.Row) -> Embed:
+def _embed_from_row(row: Row) -> Embed:
     data = dict(row)
     data["enabled"] = bool(data["enabled"])
     data["poster_custom"] = bool(data["poster_custom"])

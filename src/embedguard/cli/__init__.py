@@ -6,20 +6,20 @@ Every error is one line on stderr and a nonzero exit; nothing is half-stored.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
 from .. import __version__, allowlist
+from ..database import SchemaTooNew, StorageError
 from ..settings import SETTINGS, SettingsError
-from . import embeds, serve, users
+from . import db, embeds, serve, users
 from .common import CommandError
 
 Command = Callable[[argparse.Namespace], int]
 
 # Each module adds its subcommands with register(commands); a new command group is a new
 # module here and one entry in this tuple.
-COMMAND_GROUPS = (serve, embeds, users)
+COMMAND_GROUPS = (serve, embeds, users, db)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnicodeError:
         print("embedguard: error: arguments and input must be valid UTF-8 text", file=sys.stderr)
         return 1
-    except (OSError, sqlite3.Error) as error:
+    except SchemaTooNew as error:
+        print(f"embedguard: error: {error}", file=sys.stderr)
+        return 1
+    except StorageError as error:
+        print(f"embedguard: error: cannot use the database: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
         print(f"embedguard: error: cannot use the data directory: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
