@@ -110,11 +110,12 @@ def sqlite_path(url: str) -> Path:
 
 
 def connect(target: Path | str, *, foreign_check_seconds: float = 0.5) -> Database:
-    """A database for a file path, a ``sqlite:///`` URL or a ``postgresql://`` URL."""
+    """A database for a SQLite file (path or ``sqlite:///`` URL) or a ``postgresql://`` URL."""
     if is_postgres_url(target):
         return PostgresDatabase(str(target), foreign_check_seconds=foreign_check_seconds)
-    path = sqlite_path(target) if isinstance(target, str) else target
-    return SQLiteDatabase(path, foreign_check_seconds=foreign_check_seconds)
+    if isinstance(target, str):
+        target = sqlite_path(target) if "://" in target else Path(target)
+    return SQLiteDatabase(target, foreign_check_seconds=foreign_check_seconds)
 
 
 @contextmanager
