@@ -189,9 +189,11 @@ class Database(ABC):
         now = time.monotonic()
         with self._generation_lock:
             if now >= self._next_foreign_check:
+                # Set first: while the database is unreachable, one request per interval
+                # finds out (a 503), the others go on with what is cached.
+                self._next_foreign_check = now + self._foreign_check_seconds
                 with _errors():
                     self._foreign = self._foreign_version()
-                self._next_foreign_check = now + self._foreign_check_seconds
             return self._foreign, self._writes
 
     def _wrote(self) -> None:
@@ -462,8 +464,10 @@ class PostgresDatabase(Database):
             return conn.execute(_pg(sql), params).fetchall()  # type: ignore[no-any-return]
 
     def _foreign_version(self) -> int:
-        rows = self.query(f"SELECT changes FROM {_STATE_TABLE}")  # noqa: S608
-        return int(rows[0]["changes"]) if rows else 0
+        # A short wait: this runs on a request's path.
+        with self._pooled(timeout=2) as conn:
+            row = conn.execute(f"SELECT changes FROM {_STATE_TABLE}").fetchone()  # noqa: S608
+        return int(row["changes"]) if row else 0
 
     def healthy(self) -> bool:
         try:
