@@ -210,7 +210,11 @@ def test_metrics_count_routes_and_events_without_personal_data(
         form = {"provider": "vimeo", "scope": "once", "next": page}
         client.post("/consent", data=form, headers={"cookie": "eg_consent=abc"})
         client.post("/consent/revoke", data={"provider": "vimeo", "next": "/consent"})
+        client.get("/admin/login")
+        client.get("/admin/no-such-admin-page")
         text = client.get("/metrics").text
+    assert 'embedguard_http_requests_total{route="admin_login",status="200"} 1.0' in text
+    assert 'embedguard_http_requests_total{route="admin",status="404"} 1.0' in text
     assert 'embedguard_http_requests_total{route="embed_vimeo_0",status="200"} 2.0' in text
     assert 'embedguard_http_requests_total{route="embed_vimeo_0",status="404"} 1.0' in text
     assert 'embedguard_http_requests_total{route="unmatched",status="404"} 1.0' in text
@@ -219,7 +223,7 @@ def test_metrics_count_routes_and_events_without_personal_data(
     assert 'embedguard_usage_events_total{event="load_once",provider="vimeo"} 1.0' in text
     assert "embedguard_upstream_errors_total 0.0" in text
     assert "embedguard_usage_flush_failures_total 0.0" in text
-    for private in (str(VIMEO_OK), "0123", "secret-token", "203.0.113", "127.0.0.1", "abc"):
+    for private in (str(VIMEO_OK), "0123", "secret-token", "no-such", "203.0.113", "127.0.0.1"):
         assert private not in text
 
 
