@@ -98,6 +98,7 @@ def test_cli_and_serve_refuse_a_newer_schema_in_one_line(
     _make_newer(data / "embedguard.sqlite3")
     monkeypatch.setenv("EMBEDGUARD_SECRET_KEYS", TEST_KEYS[0])
     monkeypatch.setenv("EMBEDGUARD_DATA_DIR", str(data))
+    monkeypatch.setenv("EMBEDGUARD_PUBLIC_URL", "http://embedguard.test")
     assert main(["embed", "list"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "schema is version" in err and "newer" in err

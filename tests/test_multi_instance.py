@@ -43,6 +43,7 @@ def shared(
         "EMBEDGUARD_SECRET_KEYS": ",".join(TEST_KEYS),
         "EMBEDGUARD_DATABASE_URL": postgres_server.create_database(),
         "EMBEDGUARD_UPSTREAM_MAP": upstream_map_for(fake_upstream[0]),
+        "EMBEDGUARD_PUBLIC_URL": "http://embedguard.test",
     }
     subprocess.run(
         [sys.executable, "-m", "embedguard", "user", "add", USER, "--password-stdin"],
