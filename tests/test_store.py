@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,6 +134,31 @@ def test_foreign_writes_are_checked_at_most_every_interval(store_target: Path | 
     assert first.generation() != before, "own writes count at once"
     first.close()
     second.close()
+
+
+def test_threads_writing_and_polling_for_changes_never_wait_on_each_other(
+    store_target: Path | str,
+) -> None:
+    store = Store(store_target, foreign_check_seconds=0)
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            for n in range(30):
+                store.set_setting(f"s{i}", n)
+                store.generation()
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    assert errors == []
+    assert store.all_settings() == {f"s{i}": 29 for i in range(4)}
+    store.close()
 
 
 def test_usage_is_aggregated_per_day_provider_embed_event(store: Store) -> None:

@@ -188,12 +188,19 @@ class Database(ABC):
         """
         now = time.monotonic()
         with self._generation_lock:
-            if now >= self._next_foreign_check:
+            due = now >= self._next_foreign_check
+            if due:
                 # Set first: while the database is unreachable, one request per interval
                 # finds out (a 503), the others go on with what is cached.
                 self._next_foreign_check = now + self._foreign_check_seconds
-                with _errors():
-                    self._foreign = self._foreign_version()
+        if due:
+            # Asked without the generation lock (a writer takes it after its commit);
+            # the number only grows, so a slower poll cannot move it back.
+            with _errors():
+                foreign = self._foreign_version()
+            with self._generation_lock:
+                self._foreign = max(self._foreign, foreign)
+        with self._generation_lock:
             return self._foreign, self._writes
 
     def _wrote(self) -> None:
@@ -288,7 +295,7 @@ class SQLiteDatabase(Database):
             except BaseException:
                 self._rollback()
                 raise
-            self._wrote()
+        self._wrote()
 
     def _rollback(self) -> None:
         if self._db.in_transaction:
