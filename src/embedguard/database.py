@@ -144,6 +144,7 @@ class Database(ABC):
     def __init__(self, foreign_check_seconds: float) -> None:
         self._writes = 0
         self._foreign = 0
+        self._polls = self._poll_stored = 0
         self._next_foreign_check = 0.0
         self._foreign_check_seconds = foreign_check_seconds
         self._generation_lock = threading.Lock()
@@ -187,19 +188,24 @@ class Database(ABC):
         the placeholder's time.
         """
         now = time.monotonic()
+        if now < self._next_foreign_check:
+            return self._foreign, self._writes  # the hot path: no lock, no database
         with self._generation_lock:
             due = now >= self._next_foreign_check
             if due:
                 # Set first: while the database is unreachable, one request per interval
                 # finds out (a 503), the others go on with what is cached.
                 self._next_foreign_check = now + self._foreign_check_seconds
+                self._polls += 1
+                poll = self._polls
         if due:
-            # Asked without the generation lock (a writer takes it after its commit);
-            # the number only grows, so a slower poll cannot move it back.
+            # Asked without the generation lock (a writer takes it after its commit); a
+            # slower, older poll must not overwrite what a newer one found.
             with _errors():
                 foreign = self._foreign_version()
             with self._generation_lock:
-                self._foreign = max(self._foreign, foreign)
+                if poll > self._poll_stored:
+                    self._foreign, self._poll_stored = foreign, poll
         with self._generation_lock:
             return self._foreign, self._writes
 
