@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import BaseRoute, Route
 
+from . import retention
 from .security import SecurityHeadersMiddleware
 from .services import Services
 from .settings import Settings
@@ -53,6 +54,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_flush_usage_periodically, services)
+            tasks.start_soon(retention.purge_periodically, services.store, lambda: services.clock())
             try:
                 yield
             finally:

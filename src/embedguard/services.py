@@ -63,7 +63,7 @@ class Services:
             live_consent_days=live.consent_days,
             frame_parents=lambda: frame_parents(live.frame_ancestors()),
         )
-        return cls(
+        services = cls(
             settings=settings,
             store=store,
             registry=registry,
@@ -77,6 +77,9 @@ class Services:
             allowlist=Allowlist(store, pages),
             pages=pages,
         )
+        # Counts land on the service clock's day (tests set the date through it).
+        services.usage.clock = lambda: services.clock()
+        return services
 
     async def aclose(self) -> None:
         self.usage.flush()
