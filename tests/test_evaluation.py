@@ -20,7 +20,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from embedguard import charts
 from embedguard.cli import main
+from embedguard.evaluation import Counts
 from embedguard.services import Services
 from embedguard.settings import Settings
 from embedguard.store import Embed
@@ -320,3 +322,41 @@ def test_cli_default_year_is_the_last_full_one(
     code, out, _ = run(capsys, "--format", "json")
     assert code == 0
     assert json.loads(out)["year"] == datetime.now(UTC).year - 1
+
+
+def test_revocations_count_per_provider_and_page(
+    app: Starlette, services: Services, items: None
+) -> None:
+    visitor = TestClient(app, follow_redirects=False)
+    revoke(visitor, "all", "/consent")  # nothing was allowed: nothing to count
+    revoke(visitor, "vimeo", VIDEO_PATH)  # a named provider counts, on its page's item
+    revoke(visitor, "vimeo", PAGE_PATH)  # another provider's page: no item
+    consent(visitor, "vimeo", "always", VIDEO_PATH)
+    consent(visitor, "facebook", "always", PAGE_PATH)
+    revoke(visitor, "all", PAGE_PATH)  # both allowed: one each, Facebook's on its item
+    services.usage.flush()
+    counts = {
+        (r["provider"], r["embed_key"]): r["count"]
+        for r in services.store.usage()
+        if r["event"] == "revoke"
+    }
+    assert counts == {("vimeo", VIDEO): 1, ("vimeo", ""): 2, ("facebook", PAGE): 1}
+
+
+def test_csv_defuses_spreadsheet_formulas_in_titles(
+    admin: TestClient, clock: FakeClock, services: Services, stored_embed: Callable[..., Embed]
+) -> None:
+    stored_embed(VIDEO, title='=HYPERLINK("https://evil.example","klick")')
+    services.store.add_usage({("vimeo", VIDEO, "view"): 1}, "2025-05-05")
+    at(clock, 2026, 1, 2)
+    rows = list(csv.reader(io.StringIO(admin.get("/admin/evaluation/2025.csv").text)))
+    assert rows[1][3] == '\'=HYPERLINK("https://evil.example","klick")'
+
+
+def test_chart_scale_is_round_and_bars_fit() -> None:
+    assert [charts.nice_ceiling(n) for n in (0, 1, 3, 7, 12, 1234)] == [1, 1, 5, 10, 20, 2000]
+    chart = charts.monthly([Counts(views=20, load_once=5)] + [Counts()] * 11)
+    tallest = max(chart.bars, key=lambda b: b.height)
+    assert (tallest.series, tallest.value, tallest.y) == ("views", 20, charts.TOP)
+    assert [t.value for t in chart.ticks] == [0, 10, 20] and chart.peak == 0
+    assert all(b.x >= charts.LEFT and b.x + b.width <= chart.right for b in chart.bars)

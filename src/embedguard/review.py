@@ -74,7 +74,8 @@ def embeds_in_use(store: Store, year: int) -> list[EmbedInUse]:
                 removed=entry["at"][:10],
             )
     for embed in store.list_embeds():
-        if embed.created_at[:4] <= str(year):
+        first_shown = shown.get(embed.key, ("", ""))[0]
+        if embed.created_at[:4] <= str(year) or (first_shown and first_shown[:4] <= str(year)):
             found[embed.key] = EmbedInUse(
                 embed.key,
                 embed.provider,

@@ -132,7 +132,10 @@ async def _record(admin: Admin, form: FormData) -> Response:
     decisions: dict[str, tuple[str, str]] = {}
     for provider in admin.services.registry:
         decision = form_text(form, f"decision.{provider.name}", max_length=20) or ""
-        note = (form_text(form, f"note.{provider.name}", max_length=review.MAX_NOTE) or "").strip()
+        given = form_text(form, f"note.{provider.name}", max_length=review.MAX_NOTE)
+        if given is None and f"note.{provider.name}" in form:
+            return _bad_review(admin, year)  # too long: refused, not cut
+        note = (given or "").strip()
         if decision not in ("", *review.DECISIONS) or (note and not decision):
             return _bad_review(admin, year)
         if decision:
