@@ -8,6 +8,7 @@ in twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -110,13 +111,22 @@ def record(
     store.add_review(at, year, decisions, actor)
 
 
-def recorded(store: Store) -> list[Review]:
-    """Recorded reviews, newest first, each with its decisions per channel."""
+def recorded(store: Store, order: Sequence[str] = ()) -> list[Review]:
+    """Recorded reviews, newest first, each with its decisions per channel (in ``order``,
+    the registry's, then by name)."""
     grouped: dict[tuple[str, str, int], list[Decision]] = {}
     for row in store.reviews():
         key = (row["at"], row["actor"], int(row["year"]))
         grouped.setdefault(key, []).append(Decision(row["provider"], row["decision"], row["note"]))
-    return [Review(at, actor, year, tuple(d)) for (at, actor, year), d in grouped.items()]
+
+    def position(decision: Decision) -> tuple[int, str]:
+        name = decision.provider
+        return (order.index(name) if name in order else len(order), name)
+
+    return [
+        Review(at, actor, year, tuple(sorted(d, key=position)))
+        for (at, actor, year), d in grouped.items()
+    ]
 
 
 def due(store: Store, now: float) -> bool:

@@ -74,7 +74,7 @@ def report_context(services: Services, year: int, lang: str) -> dict[str, Any]:
         "policy_history": review.setting_changes(store, "policy_version"),
         "policy_version": services.live.policy_version(),
         "info": services.live.privacy_info(),
-        "reviews": review.recorded(store),
+        "reviews": review.recorded(store, services.registry.names()),
         "decisions": review.DECISIONS,
         "max_note": review.MAX_NOTE,
         "generated": today.isoformat(),
