@@ -180,7 +180,8 @@ def test_detail_page_offers_both_snippets_a_copy_button_and_a_live_preview(
         assert part in html, part
     assert "/embed.js" in html and "data-embedguard" in html
     assert 'data-copy-target="snippet-iframe"' in html
-    assert f'<iframe src="/vimeo/{VIMEO_OK}"' in html
+    # The live preview is the visitor's page, marked so that it is not counted as a view.
+    assert f'<iframe src="/vimeo/{VIMEO_OK}?preview=' in html
     csp = page.headers["content-security-policy"]
     assert "frame-src 'self'" in csp and "frame-ancestors 'none'" in csp
 

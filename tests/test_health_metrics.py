@@ -247,7 +247,7 @@ def test_usage_flush_failures_are_counted(
 ) -> None:
     services = Services.build(settings)
 
-    def locked(counts: object) -> None:
+    def locked(counts: object, day: str = "") -> None:
         raise StorageError("database is locked")
 
     monkeypatch.setattr(app_module, "USAGE_FLUSH_SECONDS", 0.05)

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import BaseRoute, Route
 
+from . import retention
 from .database import StorageError
 from .metrics import MetricsMiddleware
 from .security import SecurityHeadersMiddleware
@@ -55,6 +56,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_flush_usage_periodically, services)
+            tasks.start_soon(retention.purge_periodically, services.store, lambda: services.clock())
             try:
                 yield
             finally:

@@ -66,7 +66,7 @@ class Services:
             live_consent_days=live.consent_days,
             frame_parents=lambda: frame_parents(live.frame_ancestors()),
         )
-        return cls(
+        services = cls(
             settings=settings,
             store=store,
             registry=registry,
@@ -86,6 +86,9 @@ class Services:
             pages=pages,
             metrics=metrics,
         )
+        # Counts land on the service clock's day (tests set the date through it).
+        services.usage.clock = lambda: services.clock()
+        return services
 
     async def aclose(self) -> None:
         self.usage.flush()

@@ -101,6 +101,20 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE TABLE poster_files (name TEXT PRIMARY KEY, data BLOB NOT NULL);
         """,
     ),
+    (
+        "0005_reviews",
+        """
+        CREATE TABLE reviews (
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (at, provider)
+        );
+        """,
+    ),
 )
 
 USAGE_EVENTS = frozenset({"view", "load_once", "load_always", "revoke"})
@@ -296,9 +310,10 @@ class Store:
 
     # -- usage counts (anonymous aggregates) ------------------------------------------
 
-    def add_usage(self, counts: Mapping[tuple[str, str, str], int]) -> None:
-        """Add (provider, embed key, event) counts to today's aggregates, in one write."""
-        day = datetime.now(UTC).date().isoformat()
+    def add_usage(self, counts: Mapping[tuple[str, str, str], int], day: str = "") -> None:
+        """Add (provider, embed key, event) counts to one day's aggregates (default today),
+        in one write."""
+        day = day or datetime.now(UTC).date().isoformat()
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO usage (day, provider, embed_key, event, count) VALUES (?, ?, ?, ?, ?)"
@@ -314,6 +329,63 @@ class Store:
             (since,),
         )
         return [dict(row) for row in rows]
+
+    def usage_by_month(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """Counts from ``first_day`` to ``last_day`` (inclusive) summed per month, provider,
+        embed and event."""
+        rows = self._query(
+            "SELECT substr(day, 1, 7) AS month, provider, embed_key, event, sum(count) AS count"
+            " FROM usage WHERE day >= ? AND day <= ?"
+            " GROUP BY substr(day, 1, 7), provider, embed_key, event",
+            (first_day, last_day),
+        )
+        return [dict(row) for row in rows]
+
+    def usage_days(self, event: str) -> dict[str, tuple[str, str]]:
+        """The first and last day with a count of ``event``, per embed key."""
+        rows = self._query(
+            "SELECT embed_key, min(day) AS first, max(day) AS last FROM usage"
+            " WHERE event = ? GROUP BY embed_key",
+            (event,),
+        )
+        return {row["embed_key"]: (row["first"], row["last"]) for row in rows}
+
+    def usage_years(self) -> list[str]:
+        rows = self._query("SELECT DISTINCT substr(day, 1, 4) AS year FROM usage ORDER BY year")
+        return [row["year"] for row in rows]
+
+    def delete_usage_before(self, day: str) -> int:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM usage WHERE day < ?", (day,)).rowcount
+
+    # -- recorded reviews of the channels (the yearly evaluation) ----------------------
+
+    def add_review(
+        self, at: str, year: int, decisions: Mapping[str, tuple[str, str]], actor: str
+    ) -> None:
+        """Record one review: per provider a decision and a note; audited in the same write."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO reviews (at, actor, year, provider, decision, note)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (at, provider) DO UPDATE SET actor = excluded.actor,"
+                " year = excluded.year, decision = excluded.decision, note = excluded.note",
+                [(at, actor, year, p, d, n) for p, (d, n) in decisions.items()],
+            )
+            after = {p: {"decision": d, "note": n} for p, (d, n) in decisions.items()}
+            self._audit(db, actor, "review.add", str(year), None, after)
+
+    def reviews(self, limit: int = 500) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT at, actor, year, provider, decision, note FROM reviews"
+            " ORDER BY at DESC, provider LIMIT ?",
+            (limit,),
+        )
+        return [dict(row) for row in rows]
+
+    def delete_reviews_before(self, at: str) -> int:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM reviews WHERE at < ?", (at,)).rowcount
 
     # -- admin accounts ---------------------------------------------------------------
 
@@ -391,6 +463,10 @@ class Store:
             (*values, limit),
         )
         return [dict(row) for row in rows]
+
+    def delete_audit_before(self, at: str) -> int:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM audit WHERE at < ?", (at,)).rowcount
 
     def audit_facets(self) -> dict[str, list[str]]:
         """The distinct actors and actions in the audit log, for filter choices."""

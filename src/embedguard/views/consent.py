@@ -17,6 +17,7 @@ from ..providers import Provider
 from ..security import origin_matches_source
 from ..services import Services
 from ..store import Embed
+from ..usage import revocations
 from .common import (
     error_page,
     form_text,
@@ -84,10 +85,10 @@ async def revoke_consent(request: Request) -> Response:
     next_path = safe_next(form_text(form, "next") or "/consent")
     if next_path is None or (provider_name != "all" and provider_name not in services.registry):
         return error_page(request, 400)
-    remaining = current_consent(request, services).without(
-        None if provider_name == "all" else provider_name
-    )
-    services.usage.add(provider_name, "", "revoke")
+    given = current_consent(request, services)
+    remaining = given.without(None if provider_name == "all" else provider_name)
+    for name, key in revocations(services.registry, provider_name, given.providers, next_path):
+        services.usage.add(name, key, "revoke")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
     if remaining.providers:
         _set_cookie(request, response, services, remaining)

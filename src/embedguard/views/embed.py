@@ -14,6 +14,8 @@ from starlette.routing import Route
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
 from ..notices import notice_texts
 from ..posters import Poster
+from ..preview import PARAMETER as PREVIEW_PARAMETER
+from ..preview import is_preview
 from ..providers import Provider, Registry
 from ..security import build_csp
 from ..services import Services
@@ -106,7 +108,9 @@ def _placeholder(
         return body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'
 
     body, etag = services.pages.memo(services.store.generation(), ("placeholder", page), render)
-    services.usage.add(provider.name, embed.key, "view")
+    # Counted before the 304 check: a revalidation by a cache in front is a view too.
+    if not is_preview(services.signer, request.query_params.get(PREVIEW_PARAMETER), embed.key):
+        services.usage.add(provider.name, embed.key, "view")
     headers = {
         "cache-control": "public, no-cache",
         "etag": etag,

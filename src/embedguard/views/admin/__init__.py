@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ...auth import AdminSessionMiddleware
 from ...services import Services
-from . import embeds, login, reports, settings, texts
+from . import embeds, evaluation, login, reports, retention, settings, texts
 
 # Uploads (preview images) need more than the visitor routes' 64 KB; plain forms do not.
 UPLOAD_BODY_LIMIT = 6 * 1024 * 1024
@@ -47,6 +47,15 @@ def admin_routes() -> list[BaseRoute]:
         _post("/texts/privacy", texts.privacy, "admin_privacy", TEXTS_BODY_LIMIT),
         Route("/usage", reports.usage, methods=["GET"], name="admin_usage"),
         Route("/audit", reports.audit, methods=["GET"], name="admin_audit"),
+        Route("/evaluation", evaluation.evaluation_page, methods=["GET"], name="admin_evaluation"),
+        Route(
+            "/evaluation/{year}.csv",
+            evaluation.evaluation_csv,
+            methods=["GET"],
+            name="admin_evaluation_csv",
+        ),
+        _post("/evaluation/review", evaluation.record_review, "admin_review"),
+        _post("/settings/retention", retention.save, "admin_retention"),
     ]
 
 

@@ -10,8 +10,9 @@ import anyio
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from ... import allowlist
+from ... import allowlist, review
 from ...posters import Poster, PosterError
+from ...preview import preview_url
 from ...providers import Provider
 from ...snippets import embed_url, iframe_snippet, script_snippet
 from ...store import Embed, StaleEdit
@@ -49,7 +50,8 @@ def _row(admin: Admin, embed: Embed) -> dict[str, Any]:
 @page
 async def embed_list(admin: Admin) -> Response:
     rows = [_row(admin, embed) for embed in admin.services.store.list_embeds()]
-    return admin.render("embeds.html", {"rows": rows})
+    due = review.due(admin.services.store, admin.services.clock())
+    return admin.render("embeds.html", {"rows": rows, "review_due": due})
 
 
 # -- adding -----------------------------------------------------------------------------
@@ -147,7 +149,9 @@ def _detail(
         "iframe_snippet": iframe_snippet(base, provider, embed),
         "script_snippet": script_snippet(base, provider, embed),
         "embed_url": embed_url(base, provider, embed),
-        "preview_src": embed_url("", provider, embed),
+        "preview_src": preview_url(
+            embed_url("", provider, embed), admin.services.signer, embed.key
+        ),
         "frame_size": provider.frame_size(embed),
         "error": error,
         "form": form or {"title": embed.title_override, "description": embed.description_override},

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ... import retention
 from ...store import USAGE_EVENTS
 from .base import Admin, page
 
@@ -66,6 +67,7 @@ async def audit(admin: Admin) -> Response:
             "facets": store.audit_facets(),
             "limit": limit,
             "limits": AUDIT_LIMITS,
+            "audit_years": retention.periods(store).audit_years,
         },
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from ... import retention
 from ...settings import SettingsError, parse_frame_ancestors
 from ..common import form_text
 from .base import N_, Admin, Message, action, message, page
@@ -23,6 +24,9 @@ def _context(admin: Admin, **extra: Any) -> dict[str, Any]:
         "policy_version": services.live.policy_version(),
         "frame_ancestors": stored if isinstance(stored, str) else "",
         "env_frame_ancestors": " ".join(services.settings.frame_ancestors),
+        "retention": retention.periods(services.store),
+        "usage_years_range": retention.USAGE_YEARS_RANGE,
+        "audit_years_range": retention.AUDIT_YEARS_RANGE,
         "min_days": MIN_DAYS,
         "max_days": MAX_DAYS,
         "error": None,
