@@ -195,7 +195,12 @@ class UpstreamClient:
         for _ in range(self._max_redirects + 1):
             logger.debug("GET %s", _safe_for_log(real))
             request = self._client.build_request("GET", self._to_mapped(real), headers=headers)
-            response = await self._client.send(request, stream=True)
+            try:
+                response = await self._client.send(request, stream=True)
+            except ValueError as exc:
+                # httpx reads a redirect's Location even when not following it, and an
+                # invalid IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
+                raise UpstreamError(f"{_host(real)} redirected to an invalid URL") from exc
             try:
                 if response.status_code not in REDIRECT_STATUSES:
                     return await self._read(real, response, accept, max_bytes)
