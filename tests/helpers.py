@@ -46,3 +46,13 @@ def refused(provider: Provider, url: str) -> bool:
         reason = str(error)
         assert reason and "\n" not in reason
         return True
+
+
+SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+
+
+def load_always(client: Any, provider: str, page: str) -> Any:
+    """Give "always" consent for ``provider`` from ``page``, then open ``page`` again."""
+    data = {"provider": provider, "scope": "always", "next": page}
+    assert client.post("/consent", data=data, headers=SAME_ORIGIN).status_code == 303
+    return client.get(page)
