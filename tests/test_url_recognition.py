@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -15,42 +16,50 @@ from embedguard.services import Services
 
 REGISTRY = default_registry()
 
+V = "vimeo:76979871"
+H = "abc123def0"
+X = "twitter:mswirtschaft"
+XP = "twitter:mswirtschaft/status/17"
+FB = "facebook:wirtschaft.in.mittelsachsen"
+FB_PAGE = "https://www.facebook.com/wirtschaft.in.mittelsachsen"
+M = "mastodon:mastodon.social/113000000000000001"
+
 RECOGNISED = [
     # Vimeo, including protocol-relative embed codes from older pages
-    ("https://vimeo.com/76979871", "vimeo:76979871", ""),
-    ("//player.vimeo.com/video/76979871", "vimeo:76979871", ""),
-    ("//player.vimeo.com/video/76979871?h=abc123def0", "vimeo:76979871", "abc123def0"),
-    ("//player.vimeo.com/video/76979871?h=abc123def0&title=0&byline=0", "vimeo:76979871", "abc123def0"),
-    ("HTTPS://PLAYER.VIMEO.COM/video/76979871", "vimeo:76979871", ""),
-    ("https://vimeo.com/showcase/123/video/76979871", "vimeo:76979871", ""),
+    ("https://vimeo.com/76979871", V, ""),
+    ("//player.vimeo.com/video/76979871", V, ""),
+    (f"//player.vimeo.com/video/76979871?h={H}", V, H),
+    (f"//player.vimeo.com/video/76979871?h={H}&title=0&byline=0", V, H),
+    ("HTTPS://PLAYER.VIMEO.COM/video/76979871", V, ""),
+    ("https://vimeo.com/showcase/123/video/76979871", V, ""),
     # YouTube
     ("https://youtu.be/MSwirtsch01", "youtube:MSwirtsch01", ""),
     ("//www.youtube-nocookie.com/embed/MSwirtsch01", "youtube:MSwirtsch01", ""),
     ("https://www.youtube.com/shorts/MSwirtsch01?feature=share", "youtube:MSwirtsch01", ""),
     # X accounts, their tabs, old #! links (plain and percent-encoded), posts
-    ("https://x.com/mswirtschaft", "twitter:mswirtschaft", ""),
-    ("https://x.com/MSWirtschaft/media", "twitter:mswirtschaft", ""),
-    ("https://twitter.com/mswirtschaft/tweets", "twitter:mswirtschaft", ""),
-    ("https://twitter.com/mswirtschaft/with_replies", "twitter:mswirtschaft", ""),
-    ("https://twitter.com/mswirtschaft/highlights", "twitter:mswirtschaft", ""),
-    ("https://twitter.com/#!/mswirtschaft", "twitter:mswirtschaft", ""),
-    ("http://twitter.com/#!/MSWirtschaft/status/1790000000000000001", "twitter:mswirtschaft/status/1790000000000000001", ""),
-    ("https://twitter.com/%23!/mswirtschaft", "twitter:mswirtschaft", ""),
-    ("https://twitter.com/%23!/mswirtschaft/status/17", "twitter:mswirtschaft/status/17", ""),
-    ("https://mobile.twitter.com/mswirtschaft/status/17/photo/1", "twitter:mswirtschaft/status/17", ""),
-    ("https://x.com/mswirtschaft/status/17?s=46&t=xyz", "twitter:mswirtschaft/status/17", ""),
-    ("//twitter.com/mswirtschaft", "twitter:mswirtschaft", ""),
+    ("https://x.com/mswirtschaft", X, ""),
+    ("https://x.com/MSWirtschaft/media", X, ""),
+    ("https://twitter.com/mswirtschaft/tweets", X, ""),
+    ("https://twitter.com/mswirtschaft/with_replies", X, ""),
+    ("https://twitter.com/mswirtschaft/highlights", X, ""),
+    ("https://twitter.com/#!/mswirtschaft", X, ""),
+    ("http://twitter.com/#!/MSWirtschaft/status/17", XP, ""),
+    ("https://twitter.com/%23!/mswirtschaft", X, ""),
+    ("https://twitter.com/%23!/mswirtschaft/status/17", XP, ""),
+    ("https://mobile.twitter.com/mswirtschaft/status/17/photo/1", XP, ""),
+    ("https://x.com/mswirtschaft/status/17?s=46&t=xyz", XP, ""),
+    ("//twitter.com/mswirtschaft", X, ""),
     # Facebook pages, also /people/NAME/ID, page tabs and language subdomains
-    ("https://www.facebook.com/people/Wirtschaft-in-Mittelsachsen/100064123456789/", "facebook:100064123456789", ""),
-    ("https://www.facebook.com/wirtschaft.in.mittelsachsen/about", "facebook:wirtschaft.in.mittelsachsen", ""),
-    ("https://de-de.facebook.com/wirtschaft.in.mittelsachsen/", "facebook:wirtschaft.in.mittelsachsen", ""),
-    ("https://www.facebook.com/pg/wirtschaft.in.mittelsachsen/posts/", "facebook:wirtschaft.in.mittelsachsen", ""),
-    ("https://web.facebook.com/wirtschaft.in.mittelsachsen?_rdc=1&_rdr", "facebook:wirtschaft.in.mittelsachsen", ""),
-    ("//www.facebook.com/plugins/page.php?href=https%3A%2F%2Fwww.facebook.com%2Fwirtschaft.in.mittelsachsen", "facebook:wirtschaft.in.mittelsachsen", ""),
+    ("https://www.facebook.com/people/Wirtschaft/100064123456789/", "facebook:100064123456789", ""),
+    (f"{FB_PAGE}/about", FB, ""),
+    ("https://de-de.facebook.com/wirtschaft.in.mittelsachsen/", FB, ""),
+    ("https://www.facebook.com/pg/wirtschaft.in.mittelsachsen/posts/", FB, ""),
+    ("https://web.facebook.com/wirtschaft.in.mittelsachsen?_rdc=1&_rdr", FB, ""),
+    (f"//www.facebook.com/plugins/page.php?href={quote(FB_PAGE, safe='')}", FB, ""),
     # Mastodon
-    ("https://mastodon.social/@Mastodon/113000000000000001", "mastodon:mastodon.social/113000000000000001", ""),
-    ("https://mastodon.social/users/mastodon/statuses/113000000000000001", "mastodon:mastodon.social/113000000000000001", ""),
-]  # fmt: skip
+    ("https://mastodon.social/@Mastodon/113000000000000001", M, ""),
+    ("https://mastodon.social/users/mastodon/statuses/113000000000000001", M, ""),
+]
 
 REFUSED = [
     # Facebook features that are no page: they once became facebook:video.php and the like
