@@ -17,6 +17,7 @@ from .base import (
     Provider,
     ProviderError,
     Recipient,
+    UnknownURL,
 )
 from .facebook import FacebookProvider
 from .mastodon import MastodonProvider
@@ -33,6 +34,7 @@ __all__ = [
     "ProviderError",
     "Recipient",
     "Registry",
+    "UnknownURL",
     "default_registry",
 ]
 
@@ -62,7 +64,7 @@ class Registry:
             if ref is not None:
                 return ref
         supported = ", ".join(p.label for p in self._providers.values())
-        raise NotEmbeddable(f"not a URL embedguard can show (supported: {supported})")
+        raise UnknownURL(f"not a URL embedguard can show (supported: {supported})")
 
     def recognise(self, url: str) -> EmbedRef | None:
         try:

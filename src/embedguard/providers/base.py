@@ -30,6 +30,10 @@ class NotEmbeddable(ValueError):
     sharing dialog); the message is one line saying what it is instead."""
 
 
+class UnknownURL(NotEmbeddable):
+    """A URL no registered provider claims at all."""
+
+
 @dataclass(frozen=True)
 class EmbedRef:
     """One item a provider can show, as recognised from a URL or a route."""
