@@ -101,8 +101,8 @@ class MastodonProvider(Provider):
     label = "Mastodon"
     # For /privacy and the consent overview: who receives data depends on the instance.
     recipient = Recipient(
-        company="Mastodon-Instanz (instance)",
-        address="https://INSTANZ/about",
+        company="Betreiber der jeweiligen Mastodon-Instanz / the operator of the instance",
+        address="siehe die Seite „about“ der Instanz / see the instance's “about” page",
         country_de="je nach Instanz",
         country_en="depending on the instance",
         transfer_de=_TRANSFER_DE,
