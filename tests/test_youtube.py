@@ -119,6 +119,7 @@ def test_oembed_is_asked_on_its_real_path(
     assert oembed[0].params == {
         "url": f"https://www.youtube.com/watch?v={YOUTUBE_OK}",
         "format": "json",
+        "maxwidth": "1280",
     }
     assert [r.path for r in upstream_requests if r.path.startswith("/vi/")] == [
         f"/vi/{YOUTUBE_OK}/hqdefault.jpg"
@@ -206,10 +207,10 @@ def test_snippets_keep_the_videos_shape(video: allowlist.AddResult) -> None:
     iframe = snippets.iframe_snippet("https://eg.example", youtube, video.embed)
     assert f'src="https://eg.example/youtube/{YOUTUBE_OK}"' in iframe
     link = snippets.script_snippet("https://eg.example", youtube, video.embed)
-    assert 'data-embedguard-ratio="200:113"' in link
+    assert 'data-embedguard-ratio="16:9"' in link
     assert f'href="https://www.youtube.com/watch?v={YOUTUBE_OK}"' in link
 
 
 def test_a_short_keeps_its_portrait_shape(allow: Callable[..., allowlist.AddResult]) -> None:
     embed = allow(f"https://www.youtube.com/shorts/{YOUTUBE_SHORT}").embed
-    assert embed.height > embed.width
+    assert (embed.width, embed.height) == (9, 16)

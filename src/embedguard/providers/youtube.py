@@ -32,6 +32,9 @@ _SITE_HOSTS = frozenset({"youtube.com", "youtube-nocookie.com"})
 _ID_PATHS = frozenset({"shorts", "embed", "live", "v", "e"})
 _PLAYER = "https://www.youtube-nocookie.com/embed/"
 _THUMBNAIL_HOSTS = frozenset({"i.ytimg.com"})
+_OEMBED_WIDTH = 1280
+# YouTube rounds its player sizes (200x113 for 16:9); snap those back to the real shape.
+_SHAPES = ((16, 9), (9, 16), (4, 3))
 
 
 class YouTubeProvider(Provider):
@@ -103,7 +106,9 @@ class YouTubeProvider(Provider):
     async def fetch_metadata(self, ref: EmbedRef, client: UpstreamClient) -> Metadata:
         page = quote(f"https://www.youtube.com/watch?v={ref.item_id}", safe="")
         try:
-            data = await client.get_json(f"https://www.youtube.com/oembed?url={page}&format=json")
+            data = await client.get_json(
+                f"https://www.youtube.com/oembed?url={page}&format=json&maxwidth={_OEMBED_WIDTH}"
+            )
         except UpstreamError as error:
             raise ProviderError(_explain(ref, error)) from None
         if not isinstance(data, dict) or not isinstance(data.get("title"), str):
@@ -147,9 +152,7 @@ def _explain(ref: EmbedRef, error: UpstreamError) -> str:
 
 
 def _metadata(data: dict[str, Any]) -> Metadata:
-    width, height = _dimension(data.get("width")), _dimension(data.get("height"))
-    if not (width and height):
-        width, height = 16, 9
+    width, height = _shape(_dimension(data.get("width")), _dimension(data.get("height")))
     return Metadata(
         title=clean_text(data.get("title"), 300),
         author=clean_text(data.get("author_name"), 200),
@@ -158,6 +161,15 @@ def _metadata(data: dict[str, Any]) -> Metadata:
         height=height,
         thumbnail_url=clean_url(data.get("thumbnail_url"), hosts=_THUMBNAIL_HOSTS) or None,
     )
+
+
+def _shape(width: int | None, height: int | None) -> tuple[int, int]:
+    if not (width and height):
+        return 16, 9
+    for shape_w, shape_h in _SHAPES:
+        if abs(width / height - shape_w / shape_h) < 0.02:
+            return shape_w, shape_h
+    return width, height
 
 
 def _dimension(value: Any) -> int | None:
