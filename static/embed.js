@@ -17,11 +17,9 @@
   const MIN_HEIGHT = 120;
   const MAX_HEIGHT = 3000;
   const DEFAULT_HEIGHT = 500;
-  const KINDS = [
-    { hosts: ["vimeo.com", "player.vimeo.com"], label: "Vimeo", ratio: [16, 9] },
-    { hosts: ["facebook.com", "fb.com"], label: "Facebook" },
-    { hosts: ["twitter.com", "x.com"], label: "X (Twitter)" },
-  ];
+  // Each provider's link hosts, label and fixed ratio: filled in from embedguard's provider
+  // registry when /embed.js is served (src/embedguard/loader_script.py).
+  const KINDS = /* embedguard:kinds */ [];
   const frames = [];
 
   function kindOf(url) {

@@ -1,7 +1,8 @@
 """A fake of every upstream embedguard talks to, on one origin, answering the real paths.
 
 It stands in for vimeo.com (`/api/oembed.json`), i.vimeocdn.com (`/video/{name}`),
-publish.twitter.com and publish.x.com (`/oembed`). Point `EMBEDGUARD_UPSTREAM_MAP` at it
+publish.twitter.com and publish.x.com (`/oembed`); YouTube and a Mastodon instance
+in fake_youtube_mastodon.py. Point `EMBEDGUARD_UPSTREAM_MAP` at it
 (see `tests/servers.py: upstream_map_for`). Each behaviour is keyed by a video or post id,
 exported below as a constant, so tests name the case they exercise.
 
@@ -27,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import fake_youtube_mastodon
 
 # --- Vimeo videos, by behaviour ---------------------------------------------------------
 VIMEO_OK = 76979871  # normal, 1280x720
@@ -411,6 +414,13 @@ async def x_oembed(request: Request) -> Response:
     )
 
 
+async def _oembed_by_site(request: Request) -> Response:
+    """X and YouTube both answer on /oembed; the ``url`` parameter says whose."""
+    if fake_youtube_mastodon.is_youtube_url(request.query_params.get("url", "")):
+        return await fake_youtube_mastodon.youtube_oembed(request)
+    return await x_oembed(request)
+
+
 # --- App -----------------------------------------------------------------------------------
 
 
@@ -439,7 +449,11 @@ def create_fake_upstream(*, slow_seconds: float = SLOW_SECONDS) -> Starlette:
         routes=[
             Route("/api/oembed.json", _make_vimeo_oembed(slow_seconds), methods=["GET"]),
             Route("/video/{name}", vimeo_image, methods=["GET"]),
-            Route("/oembed", x_oembed, methods=["GET"]),
+            Route("/oembed", _oembed_by_site, methods=["GET"]),
+            Route("/vi/{video_id}/{name}", fake_youtube_mastodon.youtube_thumbnail),
+            Route("/api/oembed", fake_youtube_mastodon.mastodon_oembed),
+            Route("/api/v1/statuses/{status_id}", fake_youtube_mastodon.mastodon_status),
+            Route("/api/v1/accounts/lookup", fake_youtube_mastodon.mastodon_account),
         ],
         middleware=[Middleware(_Recorder, requests=requests)],
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from embedguard import allowlist
+from embedguard.providers import NotEmbeddable, Provider
 from embedguard.services import Services
 from embedguard.settings import Settings
 
@@ -34,3 +35,24 @@ def seed_embeds(settings: Settings, urls: Iterable[str]) -> list[allowlist.AddRe
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, add_all()).result(timeout=30)
+
+
+def refused(provider: Provider, url: str) -> bool:
+    """Whether ``provider`` does not take ``url``: not its URL at all, or its but naming
+    nothing embeddable (then with a one-line reason)."""
+    try:
+        return provider.parse_url(url) is None
+    except NotEmbeddable as error:
+        reason = str(error)
+        assert reason and "\n" not in reason
+        return True
+
+
+SAME_ORIGIN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+
+
+def load_always(client: Any, provider: str, page: str) -> Any:
+    """Give "always" consent for ``provider`` from ``page``, then open ``page`` again."""
+    data = {"provider": provider, "scope": "always", "next": page}
+    assert client.post("/consent", data=data, headers=SAME_ORIGIN).status_code == 303
+    return client.get(page)

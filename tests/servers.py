@@ -28,6 +28,9 @@ UPSTREAM_ORIGINS = (
     "https://i.vimeocdn.com",
     "https://publish.twitter.com",
     "https://publish.x.com",
+    "https://www.youtube.com",
+    "https://i.ytimg.com",
+    "https://mastodon.example",
 )
 
 

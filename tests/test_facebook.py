@@ -16,7 +16,7 @@ from embedguard.providers.facebook import FacebookProvider
 from embedguard.services import Services
 
 from .fake_upstream import LANDSCAPE_JPEG
-from .helpers import parse_csp
+from .helpers import parse_csp, refused
 
 facebook = FacebookProvider()
 SLUG = "wirtschaft.in.mittelsachsen"
@@ -48,7 +48,7 @@ def page(allow: Callable[..., allowlist.AddResult]) -> allowlist.AddResult:
     ],
 )
 def test_recognises_page_urls(url: str, item_id: str) -> None:
-    assert facebook.parse_url(url) == EmbedRef("facebook", item_id)
+    assert facebook.parse_url(url) == EmbedRef(facebook, item_id)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_recognises_page_urls(url: str, item_id: str) -> None:
     ],
 )
 def test_ignores_other_urls(url: str) -> None:
-    assert facebook.parse_url(url) is None
+    assert refused(facebook, url)
 
 
 def test_adding_a_page_contacts_nobody(

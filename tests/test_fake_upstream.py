@@ -175,4 +175,7 @@ def test_upstream_map_for() -> None:
         "https://i.vimeocdn.com": "http://127.0.0.1:9000",
         "https://publish.twitter.com": "http://127.0.0.1:9000",
         "https://publish.x.com": "http://127.0.0.1:9000",
+        "https://www.youtube.com": "http://127.0.0.1:9000",
+        "https://i.ytimg.com": "http://127.0.0.1:9000",
+        "https://mastodon.example": "http://127.0.0.1:9000",
     }

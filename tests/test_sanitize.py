@@ -66,6 +66,20 @@ def test_cleaning_is_idempotent() -> None:
     assert clean_post_html(once, link_hosts=HOSTS) == once
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '<a href="https://evil.example/x">dropped href</a>',
+        '<a rel="x" target="_self">no href</a> and <a href="https://t.co/a">kept</a>',
+        '<p><a href="javascript:alert(1)">js</a><br><a href="https://t.co/a" rel="me">t</a></p>',
+        "<a><a>nested</a></a>",
+    ],
+)
+def test_cleaning_twice_changes_nothing(raw: str) -> None:
+    once = clean_post_html(raw, link_hosts=HOSTS)
+    assert clean_post_html(once, link_hosts=HOSTS) == once
+
+
 def test_input_is_bounded() -> None:
     cleaned = clean_post_html("<p>" + "a" * (MAX_INPUT_CHARS * 2) + "</p>", link_hosts=HOSTS)
     assert len(cleaned) <= MAX_INPUT_CHARS + len("<p></p>")

@@ -25,7 +25,7 @@ from .fake_upstream import (
     X_POST_OK,
     X_POST_OK_2,
 )
-from .helpers import parse_csp
+from .helpers import parse_csp, refused
 
 FRAME_JS = re.compile(
     r'<script src="/static/frame\.js\?v=\w+" defer data-eg-parents="[^"<>]*"></script>'
@@ -84,7 +84,7 @@ def post(
 )
 def test_recognises_x_urls(url: str, item_id: str) -> None:
     ref = twitter.parse_url(url)
-    assert ref == EmbedRef("twitter", item_id)
+    assert ref == EmbedRef(twitter, item_id)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_recognises_x_urls(url: str, item_id: str) -> None:
     ],
 )
 def test_ignores_other_urls(url: str) -> None:
-    assert twitter.parse_url(url) is None
+    assert refused(twitter, url)
 
 
 @pytest.mark.parametrize(
@@ -238,9 +238,7 @@ async def test_falls_back_to_publish_x_com_when_twitter_is_down() -> None:
         "publish.x.com": oembed_json(html=post_html, author_url="https://x.com/mswirtschaft"),
     }
     async with client_for(answers) as client:
-        metadata = await twitter.fetch_metadata(
-            EmbedRef("twitter", "mswirtschaft/status/5"), client
-        )
+        metadata = await twitter.fetch_metadata(EmbedRef(twitter, "mswirtschaft/status/5"), client)
     assert metadata.title == "Hallo"
 
 
@@ -254,7 +252,7 @@ async def test_a_definite_no_is_not_asked_twice() -> None:
     client = UpstreamClient(twitter.upstream_hosts, transport=httpx.MockTransport(handler))
     async with client:
         with pytest.raises(ProviderError, match="does not know"):
-            await twitter.fetch_metadata(EmbedRef("twitter", "mswirtschaft"), client)
+            await twitter.fetch_metadata(EmbedRef(twitter, "mswirtschaft"), client)
     assert seen == ["publish.twitter.com"]
 
 
@@ -267,7 +265,7 @@ async def test_a_post_of_another_account_is_refused() -> None:
     }
     async with client_for(answers) as client:
         with pytest.raises(ProviderError, match="belongs to @someoneelse"):
-            await twitter.fetch_metadata(EmbedRef("twitter", "mswirtschaft/status/5"), client)
+            await twitter.fetch_metadata(EmbedRef(twitter, "mswirtschaft/status/5"), client)
 
 
 @pytest.mark.parametrize(
@@ -284,7 +282,7 @@ async def test_garbage_is_a_provider_error(response: httpx.Response) -> None:
     answers = {"publish.twitter.com": response, "publish.x.com": response}
     async with client_for(answers) as client:
         with pytest.raises(ProviderError):
-            await twitter.fetch_metadata(EmbedRef("twitter", "mswirtschaft/status/5"), client)
+            await twitter.fetch_metadata(EmbedRef(twitter, "mswirtschaft/status/5"), client)
 
 
 # --- Pages -------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ vimeo = VimeoProvider()
 def test_recognises_vimeo_urls(url: str, item_id: str, secret: str) -> None:
     ref = vimeo.parse_url(url)
     assert ref is not None
-    assert (ref.provider, ref.item_id, ref.secret) == ("vimeo", item_id, secret)
+    assert (ref.provider, ref.item_id, ref.secret) == (vimeo, item_id, secret)
     assert ref.key == f"vimeo:{item_id}"
 
 

@@ -15,10 +15,10 @@ import anyio
 
 from .pagecache import PageCache
 from .posters import Poster, PosterError, PosterStore
-from .providers import EmbedRef, Metadata, Provider, ProviderError
+from .providers import EmbedRef, Metadata, NotEmbeddable, Provider, ProviderError
 from .store import Embed, Store, now_iso
 from .text import clean_text
-from .upstream import UpstreamError
+from .upstream import UpstreamClient, UpstreamError
 
 if TYPE_CHECKING:
     from .services import Services
@@ -43,7 +43,7 @@ class Allowlist:
         embed = self.get(f"{provider.name}:{item_id}")
         if embed is None or not embed.enabled:
             return None
-        parent_key = provider.parent_key(EmbedRef(provider.name, item_id))
+        parent_key = provider.parent_of(embed)
         parent = self.get(parent_key) if parent_key else None
         if parent_key and (parent is None or not parent.enabled):
             return None
@@ -64,11 +64,11 @@ class AddResult:
 def recognise(services: Services, url: str) -> tuple[Provider, EmbedRef]:
     if len(url) > 2048:
         raise AllowlistError("URL is too long")
-    ref = services.registry.recognise(url)
-    provider = services.registry.get(ref.provider) if ref else None
-    if ref is None or provider is None:
-        supported = ", ".join(p.label for p in services.registry)
-        raise AllowlistError(f"not a URL embedguard can show (supported: {supported})")
+    try:
+        ref = services.registry.resolve(url)
+    except NotEmbeddable as error:
+        raise AllowlistError(str(error)) from None
+    provider = ref.provider
     parent = provider.parent_key(ref)
     if parent is not None and services.store.get_embed(parent) is None:
         raise AllowlistError(f"allow the account first ({parent}), then its posts")
@@ -79,7 +79,7 @@ async def preview(services: Services, url: str) -> tuple[Provider, EmbedRef, Met
     """What the provider says about a URL, without storing anything."""
     provider, ref = recognise(services, url)
     try:
-        metadata = await provider.fetch_metadata(ref, services.upstream)
+        metadata = await provider.fetch_metadata(ref, _upstream_for(services, ref))
     except ProviderError as error:
         raise AllowlistError(str(error)) from None
     return provider, ref, metadata
@@ -93,13 +93,14 @@ async def add(
     image: bytes | None = None,
     actor: str = "cli",
 ) -> AddResult:
-    _, ref, metadata = await preview(services, url)
+    provider, ref, metadata = await preview(services, url)
     existing = services.store.get_embed(ref.key)
     warnings: list[str] = []
-    poster, custom = await _poster(services.posters, services, metadata, image, existing, warnings)
+    upstream = _upstream_for(services, ref)
+    poster, custom = await _poster(services.posters, upstream, metadata, image, existing, warnings)
     embed = Embed(
         key=ref.key,
-        provider=ref.provider,
+        provider=provider.name,
         item_id=ref.item_id,
         secret=ref.secret,
         title=metadata.title,
@@ -143,9 +144,15 @@ async def refresh(services: Services, key: str, *, actor: str = "cli") -> AddRes
         raise error
 
 
+def _upstream_for(services: Services, ref: EmbedRef) -> UpstreamClient:
+    """The client restricted to this item's provider: a redirect to another provider's
+    host is refused like any other host."""
+    return services.upstream.scoped(ref.provider.upstream_hosts_for(ref))
+
+
 async def _poster(
     posters: PosterStore,
-    services: Services,
+    upstream: UpstreamClient,
     metadata: Metadata,
     image: bytes | None,
     existing: Embed | None,
@@ -160,7 +167,7 @@ async def _poster(
         return Poster.from_json(existing.poster), True
     if metadata.thumbnail_url:
         try:
-            data = await services.upstream.get_image(metadata.thumbnail_url)
+            data = await upstream.get_image(metadata.thumbnail_url)
             return await anyio.to_thread.run_sync(posters.ingest, data), False
         except (UpstreamError, PosterError) as error:
             reason = error.reason if isinstance(error, UpstreamError) else str(error)

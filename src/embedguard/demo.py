@@ -51,6 +51,23 @@ DEMO_ITEMS: tuple[DemoItem, ...] = (
         720,
         "skilled-workers.jpg",
     ),
+    # Blender Foundation's "Big Buck Bunny": a public video that stays embeddable.
+    DemoItem(
+        "youtube:aqz-KE-bpKQ",
+        "Big Buck Bunny",
+        "Blender",
+        "https://www.youtube.com/@BlenderOfficial",
+        635,
+        1280,
+        720,
+        "region.jpg",
+    ),
+    DemoItem(
+        "mastodon:mastodon.social/@mastodon",
+        "@mastodon@mastodon.social",
+        "Mastodon",
+        "https://mastodon.social/@mastodon",
+    ),
     DemoItem(
         "facebook:wirtschaft.in.mittelsachsen",
         "Wirtschaft in Mittelsachsen",

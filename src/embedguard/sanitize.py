@@ -40,6 +40,8 @@ _LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}", re.ASCII)
 _DIRECTIONS = frozenset({"ltr", "rtl", "auto"})
 _PATH = re.compile(r"[A-Za-z0-9/_.~%-]{0,500}", re.ASCII)
 _PARAGRAPH = re.compile(r"<p[^>]*>(.*?)</p>", re.DOTALL)
+# A link whose href was dropped, as nh3 writes it the first time (rel before target).
+_DEAD_LINK = re.compile(r'<a (rel="[^"<>]*") (target="[^"<>]*")>')
 
 
 def clean_post_html(value: Any, *, link_hosts: Collection[str]) -> str:
@@ -68,7 +70,9 @@ def clean_post_html(value: Any, *, link_hosts: Collection[str]) -> str:
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
     )
-    return cleaned.strip()
+    # nh3 writes a link whose href it dropped as <a rel target>, but as <a target rel>
+    # when it cleans that output again; one order keeps cleaning idempotent.
+    return _DEAD_LINK.sub(r"<a \2 \1>", cleaned).strip()
 
 
 def post_text(value: Any, max_length: int) -> str:

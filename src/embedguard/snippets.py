@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 from html import escape
+from urllib.parse import urlencode
 
 from .providers import Provider
 from .store import Embed
 
 DEFAULT_BASE_URL = "http://localhost:8000"
-# Players keep their video's shape; pages and timelines grow with their content instead.
-RATIO_LOCKED = frozenset({"vimeo"})
 
 
 def embed_url(base_url: str, provider: Provider, embed: Embed) -> str:
     url = f"{base_url.rstrip('/')}{provider.embed_path(embed.item_id)}"
-    return f"{url}?h={embed.secret}" if embed.secret else url
+    query = provider.page_query(embed)
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def iframe_snippet(base_url: str, provider: Provider, embed: Embed) -> str:
@@ -34,7 +34,7 @@ def iframe_snippet(base_url: str, provider: Provider, embed: Embed) -> str:
 def script_snippet(base_url: str, provider: Provider, embed: Embed) -> str:
     base = base_url.rstrip("/")
     title = embed.display_title or f"{provider.label} {embed.item_id}"
-    ratio = f' data-embedguard-ratio="{_ratio(embed)}"' if provider.name in RATIO_LOCKED else ""
+    ratio = f' data-embedguard-ratio="{_ratio(embed)}"' if provider.ratio_locked else ""
     return (
         f'<a href="{escape(provider.source_url(embed))}" data-embedguard{ratio}>'
         f"{escape(title)}</a>\n"

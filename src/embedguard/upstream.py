@@ -6,6 +6,7 @@ re-checked; bodies are size-limited while streaming; every failure becomes an Up
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -62,6 +63,11 @@ def _normalise_host(host: str) -> str:
     return normalised
 
 
+def allowed_host_set(hosts: Iterable[str]) -> frozenset[str]:
+    """Host names in the form requests will carry; ValueError for anything else."""
+    return frozenset(_normalise_host(h) for h in hosts)
+
+
 def _origin(url: httpx.URL) -> Origin:
     port = url.port or _DEFAULT_PORTS.get(url.scheme, 0)
     return (url.scheme, url.raw_host.decode("ascii"), port)
@@ -90,9 +96,15 @@ def _declared_length(response: httpx.Response) -> int | None:
         return None
 
 
+def _host(url: httpx.URL) -> str:
+    """The host as sent on the wire; ``url.host`` would decode IDNA and can raise for a
+    hostile name such as ``xn--vimeo-xxx.com``."""
+    return url.raw_host.decode("ascii", "replace")
+
+
 def _safe_for_log(url: httpx.URL) -> str:
     # Queries can carry the embedded item's URL or hashes; keep them out of logs.
-    return f"{url.scheme}://{url.host}{url.path}"
+    return f"{url.scheme}://{_host(url)}{url.path}"
 
 
 class UpstreamClient:
@@ -108,7 +120,7 @@ class UpstreamClient:
         user_agent: str = "embedguard/0.1 (+consent proxy)",
         proxy: str = "",
     ) -> None:
-        self._allowed = frozenset(_normalise_host(h) for h in allowed_hosts)
+        self._allowed = allowed_host_set(allowed_hosts)
         self._map = {_parse_origin(k): _parse_origin(v) for k, v in (upstream_map or {}).items()}
         self._max_redirects = max_redirects
         self._deadline = connect_timeout + 2 * read_timeout
@@ -125,6 +137,13 @@ class UpstreamClient:
             # Identity only: a compressed body could expand far beyond max_bytes in one chunk.
             headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
         )
+
+    def scoped(self, hosts: Iterable[str]) -> UpstreamClient:
+        """The same client (connections, map, limits), allowed to fetch from ``hosts`` only:
+        one provider's lookup must not follow a redirect to another provider's host."""
+        view = copy.copy(self)
+        view._allowed = allowed_host_set(hosts)
+        return view
 
     async def __aenter__(self) -> Self:
         return self
@@ -167,9 +186,11 @@ class UpstreamClient:
             with anyio.fail_after(self._deadline):
                 return await self._fetch_following(real, accept, max_bytes, request_headers)
         except (TimeoutError, httpx.TimeoutException) as exc:
-            raise UpstreamError(f"{real.host} timed out") from exc
+            raise UpstreamError(f"{_host(real)} timed out") from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise UpstreamError(f"{real.host} could not be reached ({type(exc).__name__})") from exc
+            raise UpstreamError(
+                f"{_host(real)} could not be reached ({type(exc).__name__})"
+            ) from exc
 
     async def _fetch_following(
         self, real: httpx.URL, accept: Collection[str], max_bytes: int, headers: dict[str, str]
@@ -177,19 +198,24 @@ class UpstreamClient:
         for _ in range(self._max_redirects + 1):
             logger.debug("GET %s", _safe_for_log(real))
             request = self._client.build_request("GET", self._to_mapped(real), headers=headers)
-            response = await self._client.send(request, stream=True)
+            try:
+                response = await self._client.send(request, stream=True)
+            except ValueError as exc:
+                # httpx reads a redirect's Location even when not following it, and an
+                # invalid IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
+                raise UpstreamError(f"{_host(real)} redirected to an invalid URL") from exc
             try:
                 if response.status_code not in REDIRECT_STATUSES:
                     return await self._read(real, response, accept, max_bytes)
                 real = self._redirect_target(real, response)
             finally:
                 await response.aclose()
-        raise UpstreamError(f"{real.host} redirected too often (more than {self._max_redirects})")
+        raise UpstreamError(f"{_host(real)} redirected too often (more than {self._max_redirects})")
 
     async def _read(
         self, real: httpx.URL, response: httpx.Response, accept: Collection[str], max_bytes: int
     ) -> UpstreamResponse:
-        host = real.host
+        host = _host(real)
         if not 200 <= response.status_code < 300:
             raise UpstreamError(
                 f"{host} answered {response.status_code}", status=response.status_code
@@ -219,12 +245,12 @@ class UpstreamClient:
     def _redirect_target(self, real: httpx.URL, response: httpx.Response) -> httpx.URL:
         location = response.headers.get("location")
         if not location:
-            raise UpstreamError(f"{real.host} redirected without a Location")
+            raise UpstreamError(f"{_host(real)} redirected without a Location")
         try:
             target = self._from_mapped(real.join(location), real)
-        except httpx.InvalidURL as exc:
-            raise UpstreamError(f"{real.host} redirected to an invalid URL") from exc
-        return self._check_allowed(target, redirected_from=real.host)
+        except (httpx.InvalidURL, ValueError) as exc:  # ValueError: e.g. invalid IDNA
+            raise UpstreamError(f"{_host(real)} redirected to an invalid URL") from exc
+        return self._check_allowed(target, redirected_from=_host(real))
 
     def _parse(self, url: str) -> httpx.URL:
         try:
@@ -268,7 +294,7 @@ class UpstreamClient:
 
     @staticmethod
     def _host_of(url: str) -> str:
-        return httpx.URL(url).host
+        return _host(httpx.URL(url))
 
     @staticmethod
     def _request_headers(

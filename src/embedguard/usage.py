@@ -64,5 +64,5 @@ def revocations(
     returns to (the loaded embed with the "stop" control), else none ("").
     """
     names = sorted(consented) if provider == "all" else [provider]
-    shown = registry.key_for_path(next_path)
-    return [(name, shown[1] if shown and shown[0].name == name else "") for name in names]
+    shown = registry.ref_for_path(next_path)
+    return [(name, shown.key if shown and shown.provider.name == name else "") for name in names]

@@ -1,8 +1,11 @@
 """The Provider interface: what an embed is, where it comes from, and what it may load.
 
-Adding a provider means one module in this package that subclasses :class:`Provider`,
-its loaded-page template, and an entry in ``providers/__init__.py``'s registry; the routes,
-consent flow, CSP and contract tests pick it up from there.
+Everything that differs between providers lives on the provider: URL recognition, routes,
+the page query it keeps, aspect ratio, upstream hosts and CSP sources (per embed, for a
+federated provider), the notice facts. Adding a provider means one module in this package
+that subclasses :class:`Provider`, its templates, and an entry in ``providers/__init__.py``
+(or ``Services.build(settings, registry=...)``); routes, consent, CSP, snippets, embed.js,
+the notice and /privacy pick it up from there (tests/test_provider_contract.py proves it).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import SplitResult, urlsplit
 
 from ..store import Embed
 from ..upstream import UpstreamClient
@@ -21,17 +25,29 @@ class ProviderError(Exception):
     """The provider cannot confirm an item; the message is one line for the admin."""
 
 
+class NotEmbeddable(ValueError):
+    """A URL on a provider's site that names no embeddable item (a search, a photo, a
+    sharing dialog); the message is one line saying what it is instead."""
+
+
+class UnknownURL(NotEmbeddable):
+    """A URL no registered provider claims at all."""
+
+
 @dataclass(frozen=True)
 class EmbedRef:
     """One item a provider can show, as recognised from a URL or a route."""
 
-    provider: str
+    provider: Provider
     item_id: str
     secret: str = ""
+    # The parent's item id when the URL names it but the item id does not
+    # (a Mastodon post URL names its account; the post's key does not).
+    parent_id: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.provider}:{self.item_id}"
+        return f"{self.provider.name}:{self.item_id}"
 
 
 @dataclass(frozen=True)
@@ -88,10 +104,15 @@ class Provider(ABC):
     # Hosts the browser may contact after consent, per CSP directive.
     consented_sources: ClassVar[CSPSources]
     placeholder_template: ClassVar[str] = "embed/placeholder.html"
+    # Hosts of the provider's own links, for embed.js's labels (recognition is server-side).
+    link_hosts: ClassVar[tuple[str, ...]] = ()
+    # Players keep their video's shape; pages and timelines grow with their content.
+    ratio_locked: ClassVar[bool] = False
 
     @abstractmethod
     def parse_url(self, url: str) -> EmbedRef | None:
-        """Recognise a URL of this provider; None if it is not one."""
+        """Recognise a URL of this provider; None if it is not one, NotEmbeddable if it
+        is the provider's but names nothing that can be embedded."""
 
     @abstractmethod
     def item_id_from_path(self, params: Mapping[str, str]) -> str | None:
@@ -109,8 +130,38 @@ class Provider(ABC):
     def source_url(self, embed: Embed) -> str:
         """The item on the provider's own site, for the plain link that always works."""
 
+    def ref(self, item_id: str, secret: str = "") -> EmbedRef:
+        return EmbedRef(self, item_id, secret)
+
     def embed_path(self, item_id: str) -> str:
         return f"/{self.name}/{item_id}"
+
+    def page_query(self, embed: Embed) -> dict[str, str]:
+        """Query parameters the embed's page URL always carries (a Vimeo hash); default none."""
+        return {}
+
+    def url_query(self, url: str) -> dict[str, str]:
+        """Page parameters a pasted provider URL carries besides the item (a start time);
+        candidates only: :meth:`passthrough_query` keeps the valid ones."""
+        return {}
+
+    def upstream_hosts_for(self, ref: EmbedRef) -> frozenset[str]:
+        """Where embedguard may fetch from for this item; a federated provider names the
+        item's own instance."""
+        return self.upstream_hosts
+
+    def recipient_for(self, embed: Embed) -> Recipient:
+        """Who receives visitor data when this embed loads; a federated provider names
+        the item's instance."""
+        return self.recipient
+
+    def consented_sources_for(self, embed: Embed) -> CSPSources:
+        """The CSP additions of the loaded page for this embed."""
+        return self.consented_sources
+
+    def parent_of(self, embed: Embed) -> str | None:
+        """The key of the embed that must be enabled for this stored one to be shown."""
+        return self.parent_key(self.ref(embed.item_id, embed.secret))
 
     def frame_size(self, embed: Embed) -> tuple[int, int]:
         """Width and height for the iframe snippet; by default the item's own, 640 wide."""
@@ -138,6 +189,18 @@ class Provider(ABC):
 
 
 _HOST_PREFIXES = ("www.", "m.", "mobile.", "web.")
+_START_TIME = re.compile(r"(?:(\d{1,2})h)?(?:(\d{1,3})m)?(?:(\d{1,5})s?)?", re.ASCII)
+_MAX_START_SECONDS = 24 * 3600
+
+
+def parse_start_time(value: str) -> int | None:
+    """Seconds from ``90``, ``90s``, ``1m30s`` or ``1h2m3s``; None for anything else."""
+    match = _START_TIME.fullmatch(value)
+    if not value or match is None:
+        return None
+    hours, minutes, seconds = (int(group) if group else 0 for group in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    return total if 0 < total <= _MAX_START_SECONDS else None
 
 
 def normalise_host(host: str) -> str:
@@ -146,6 +209,26 @@ def normalise_host(host: str) -> str:
         if host.startswith(prefix):
             return host[len(prefix) :]
     return host
+
+
+def parse_http_url(url: str) -> SplitResult | None:
+    """``url`` split, if it is http(s) or protocol-relative (``//host/…`` from older pasted
+    embed codes); None for anything else or anything that does not parse."""
+    url = url.strip()
+    if url.startswith("//"):
+        url = f"https:{url}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
+
+
+def path_segments(parts: SplitResult) -> list[str]:
+    return [s for s in parts.path.split("/") if s]
 
 
 def canonical_digits(value: str, *, max_length: int = 20) -> str | None:

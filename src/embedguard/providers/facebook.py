@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import ClassVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from ..store import Embed
 from ..upstream import UpstreamClient
@@ -20,24 +20,35 @@ from .base import (
     EmbedRef,
     LoadedView,
     Metadata,
+    NotEmbeddable,
     Provider,
     Recipient,
     canonical_digits,
     normalise_host,
+    parse_http_url,
+    path_segments,
 )
 
 # Page user names are letters, digits and dots; older vanity names also carry hyphens.
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,78}[a-z0-9])?", re.ASCII)
 _HOSTS = frozenset({"facebook.com", "fb.com"})
-# First path segments of facebook.com that are Facebook's own features, not pages.
-_RESERVED = frozenset(
-    {
+# Language subdomains such as de-de.facebook.com serve the same pages.
+_LOCALE_HOST = re.compile(r"[a-z]{2}-[a-z]{2}\.facebook\.com", re.ASCII)
+# First path segments of facebook.com that are Facebook's own features, not pages; each
+# with what it is, for the one-line refusal.
+_FEATURES = {
+    "video": ("video.php", "watch", "reel", "reels", "videos"),
+    "post": ("story.php", "permalink.php", "posts", "photo", "photo.php", "photos", "media"),
+    "live map": ("livemap",),
+    "event": ("events",),
+    "group": ("groups",),
+    "sharing link or dialog": ("sharer", "sharer.php", "share", "share.php", "dialog"),
+    "plugin other than the page plugin": ("plugins",),
+    "story": ("stories",),
+    "page of Facebook itself": (
         "ads",
         "business",
-        "dialog",
-        "events",
         "gaming",
-        "groups",
         "hashtag",
         "help",
         "home.php",
@@ -49,22 +60,18 @@ _RESERVED = frozenset(
         "notifications",
         "pages",
         "people",
-        "permalink.php",
-        "photo.php",
-        "plugins",
+        "pg",
         "policies",
         "privacy",
         "profile.php",
-        "reel",
         "search",
         "settings",
-        "share",
-        "sharer",
-        "sharer.php",
-        "stories",
-        "story.php",
-        "watch",
-    }
+    ),
+}
+_RESERVED = {segment: what for what, names in _FEATURES.items() for segment in names}
+# Tabs of a page that still name the page itself.
+_PAGE_TABS = frozenset(
+    {"about", "community", "events", "photos", "posts", "reviews", "timeline", "videos"}
 )
 _PLUGIN = "https://www.facebook.com/plugins/page.php"
 PLUGIN_WIDTH = 500  # the plugin's maximum
@@ -109,6 +116,7 @@ class FacebookProvider(Provider):
         joint_controller=True,
     )
     upstream_hosts = frozenset()
+    link_hosts = ("facebook.com", "fb.com")
     routes = ("/facebook/{page}",)
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://www.facebook.com",)}
 
@@ -155,30 +163,45 @@ class FacebookProvider(Provider):
         return PLUGIN_WIDTH, 700
 
     def _parse(self, url: str, *, plugin_allowed: bool) -> EmbedRef | None:
-        try:
-            parts = urlsplit(url.strip())
-        except ValueError:
+        parts = parse_http_url(url)
+        if parts is None or not _is_facebook(parts.hostname or ""):
             return None
-        if parts.scheme not in ("http", "https"):
-            return None
-        if normalise_host(parts.hostname or "") not in _HOSTS:
-            return None
-        segments = [s for s in parts.path.split("/") if s]
+        segments = path_segments(parts)
         query = parse_qs(parts.query)
         if segments == ["plugins", "page.php"] and plugin_allowed:
             # The plugin iframe an integrator swaps out names the page in its href.
-            return self._parse(query.get("href", [""])[0], plugin_allowed=False)
+            ref = self._parse(query.get("href", [""])[0], plugin_allowed=False)
+            if ref is None:
+                raise NotEmbeddable("a Facebook page plugin whose href is not a Facebook page")
+            return ref
         if segments == ["profile.php"]:
             return self._numeric_ref(query.get("id", [""])[0])
-        if len(segments) == 3 and segments[0] == "pages":
+        if len(segments) == 3 and segments[0] in ("pages", "people"):
             return self._numeric_ref(segments[2])
-        if len(segments) == 1:
-            return self._ref(segments[0])
-        return None
+        if len(segments) >= 2 and segments[0] == "pg":
+            segments = segments[1:]  # the old page prefix: /pg/NAME/about
+        return self._page_ref(segments)
 
-    def _numeric_ref(self, value: str) -> EmbedRef | None:
+    def _page_ref(self, segments: list[str]) -> EmbedRef:
+        if not segments:
+            raise NotEmbeddable("a Facebook link without a page")
+        what = _RESERVED.get(segments[0].lower())
+        if what is not None:
+            raise NotEmbeddable(f"a Facebook {what}, not a page (embedguard shows pages)")
+        if len(segments) == 1 or (len(segments) == 2 and segments[1].lower() in _PAGE_TABS):
+            ref = self._ref(segments[0])
+            if ref is None:
+                raise NotEmbeddable(f"not a valid Facebook page name: {segments[0]!r}")
+            return ref
+        raise NotEmbeddable(
+            f"a Facebook post, photo or video, not a page; use facebook.com/{segments[0]}"
+        )
+
+    def _numeric_ref(self, value: str) -> EmbedRef:
         page_id = canonical_digits(value)
-        return EmbedRef(self.name, page_id) if page_id else None
+        if page_id is None:
+            raise NotEmbeddable(f"not a valid Facebook page id: {value!r}")
+        return self.ref(page_id)
 
     def _ref(self, value: str) -> EmbedRef | None:
         slug = value.lower()
@@ -186,4 +209,9 @@ class FacebookProvider(Provider):
             return None
         if slug.isdigit() and canonical_digits(slug) is None:
             return None
-        return EmbedRef(self.name, slug)
+        return self.ref(slug)
+
+
+def _is_facebook(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return normalise_host(host) in _HOSTS or bool(_LOCALE_HOST.fullmatch(host))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from markupsafe import Markup
 
@@ -24,35 +24,46 @@ from .base import (
     EmbedRef,
     LoadedView,
     Metadata,
+    NotEmbeddable,
     Provider,
     ProviderError,
     Recipient,
     canonical_digits,
     normalise_host,
+    parse_http_url,
 )
 
 _HANDLE = re.compile(r"[a-z0-9_]{1,15}", re.ASCII)
 # First path segments on twitter.com/x.com that are pages of X itself, not accounts.
 _RESERVED = frozenset(
     {
+        "about",
+        "account",
         "compose",
+        "download",
         "explore",
         "hashtag",
+        "help",
         "home",
         "i",
         "intent",
+        "jobs",
         "login",
         "logout",
         "messages",
         "notifications",
+        "oauth",
         "privacy",
         "search",
         "settings",
         "share",
         "signup",
         "tos",
+        "web",
     }
 )
+# Tabs of an account's page that show its own posts: they name the account.
+_ACCOUNT_TABS = frozenset({"tweets", "with_replies", "media", "highlights", "articles"})
 _X_HOSTS = frozenset({"twitter.com", "x.com"})
 _LINK_HOSTS = frozenset(
     {"t.co", "twitter.com", "www.twitter.com", "mobile.twitter.com", "x.com", "www.x.com"}
@@ -107,6 +118,7 @@ class TwitterProvider(Provider):
         ),
     )
     upstream_hosts = frozenset({"publish.twitter.com", "publish.x.com"})
+    link_hosts = ("twitter.com", "x.com")
     routes = ("/twitter/{handle}", "/twitter/{handle}/status/{post_id}")
     consented_sources: ClassVar[CSPSources] = {
         "script-src": _PLATFORM,
@@ -116,19 +128,24 @@ class TwitterProvider(Provider):
     placeholder_template = "providers/twitter_placeholder.html"
 
     def parse_url(self, url: str) -> EmbedRef | None:
-        try:
-            parts = urlsplit(url.strip())
-        except ValueError:
+        parts = parse_http_url(url)
+        if parts is None or normalise_host(parts.hostname or "") not in _X_HOSTS:
             return None
-        host = normalise_host(parts.hostname or "")
-        if parts.scheme not in ("http", "https") or host not in _X_HOSTS:
-            return None
-        segments = [s for s in parts.path.split("/") if s]
-        if len(segments) == 1:
-            return self._ref(segments[0], None)
+        segments = _x_path(parts)
+        if not segments:
+            raise NotEmbeddable("an X link without an account or post")
+        if segments[0].lower() in ("i", "web") and "status" in segments[1:3]:
+            raise NotEmbeddable(
+                "an X post link without its account; open the post and copy the "
+                "address that names the account (x.com/NAME/status/ID)"
+            )
         if len(segments) >= 3 and segments[1] in ("status", "statuses"):
-            return self._ref(segments[0], segments[2])
-        return None
+            return self._checked(segments[0], segments[2])
+        if segments[0].lower() in _RESERVED:
+            raise NotEmbeddable(f"x.com/{segments[0]} is a page of X itself, not an account")
+        if len(segments) == 1 or (len(segments) == 2 and segments[1].lower() in _ACCOUNT_TABS):
+            return self._checked(segments[0], None)
+        raise NotEmbeddable("an X page that is neither an account nor a post")
 
     def item_id_from_path(self, params: Mapping[str, str]) -> str | None:
         ref = self._ref(params.get("handle", ""), params.get("post_id"))
@@ -198,10 +215,17 @@ class TwitterProvider(Provider):
         if not _HANDLE.fullmatch(handle) or handle in _RESERVED:
             return None
         if post_id is None:
-            return EmbedRef(self.name, handle)
+            return self.ref(handle)
         if canonical_digits(post_id) is None:
             return None
-        return EmbedRef(self.name, f"{handle}/status/{post_id}")
+        return self.ref(f"{handle}/status/{post_id}")
+
+    def _checked(self, handle: str, post_id: str | None) -> EmbedRef:
+        ref = self._ref(handle, post_id)
+        if ref is None:
+            what = f"post id {post_id!r}" if post_id else f"account name {handle!r}"
+            raise NotEmbeddable(f"not a valid X {what}")
+        return ref
 
     def _common_context(self, embed: Embed) -> dict[str, Any]:
         handle, post_id = _split(embed.item_id)
@@ -211,6 +235,16 @@ class TwitterProvider(Provider):
             "account_url": f"https://x.com/{handle}",
             "content": _content(embed),
         }
+
+
+def _x_path(parts: SplitResult) -> list[str]:
+    """Path segments, reading old ``#!/NAME`` links (also percent-encoded) as ``/NAME``."""
+    path = unquote(parts.path)
+    if path.startswith("/#!"):
+        path = path[3:]
+    elif path in ("", "/") and parts.fragment.startswith("!/"):
+        path = parts.fragment[1:]
+    return [s for s in path.partition("?")[0].split("/") if s]
 
 
 def _split(item_id: str) -> tuple[str, str | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode
 
 from ..store import Embed
 from ..text import clean_text, clean_url
@@ -20,23 +20,16 @@ from .base import (
     Recipient,
     canonical_digits,
     normalise_host,
+    parse_http_url,
+    parse_start_time,
+    path_segments,
 )
 
+__all__ = ["VimeoProvider", "parse_start_time"]
+
 _HASH = re.compile(r"[0-9a-f]{6,32}", re.ASCII)
-_START_TIME = re.compile(r"(?:(\d{1,2})h)?(?:(\d{1,3})m)?(?:(\d{1,5})s?)?", re.ASCII)
-_MAX_START_SECONDS = 24 * 3600
 # Vimeo answers with the thumbnail size closest below the requested width.
 _OEMBED_WIDTH = 1280
-
-
-def parse_start_time(value: str) -> int | None:
-    """Seconds from ``90``, ``90s``, ``1m30s`` or ``1h2m3s``; None for anything else."""
-    match = _START_TIME.fullmatch(value)
-    if not value or match is None:
-        return None
-    hours, minutes, seconds = (int(group) if group else 0 for group in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    return total if 0 < total <= _MAX_START_SECONDS else None
 
 
 class VimeoProvider(Provider):
@@ -71,18 +64,17 @@ class VimeoProvider(Provider):
         ),
     )
     upstream_hosts = frozenset({"vimeo.com", "i.vimeocdn.com"})
+    link_hosts = ("vimeo.com", "player.vimeo.com")
+    ratio_locked = True
     routes = ("/vimeo/{item_id}",)
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://player.vimeo.com",)}
 
     def parse_url(self, url: str) -> EmbedRef | None:
-        try:
-            parts = urlsplit(url.strip())
-            host = normalise_host(parts.hostname or "")
-        except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = parse_http_url(url)
+        if parts is None:
             return None
-        if parts.scheme not in ("http", "https"):
-            return None
-        segments = [s for s in parts.path.split("/") if s]
+        host = normalise_host(parts.hostname or "")
+        segments = path_segments(parts)
         if host == "player.vimeo.com" and len(segments) == 2 and segments[0] == "video":
             video_id, secret = segments[1], parse_qs(parts.query).get("h", [""])[0]
         elif host == "vimeo.com" and segments:
@@ -91,7 +83,7 @@ class VimeoProvider(Provider):
             return None
         if canonical_digits(video_id) is None or (secret and not _HASH.fullmatch(secret)):
             return None
-        return EmbedRef(self.name, video_id, secret)
+        return self.ref(video_id, secret)
 
     def item_id_from_path(self, params: Mapping[str, str]) -> str | None:
         return canonical_digits(params.get("item_id", ""))
@@ -127,6 +119,19 @@ class VimeoProvider(Provider):
         # stored one (or is given for a public video) is treated as an unknown video.
         given = query.get("h")
         return given == embed.secret if (given is not None or embed.secret) else True
+
+    def page_query(self, embed: Embed) -> dict[str, str]:
+        return {"h": embed.secret} if embed.secret else {}
+
+    def url_query(self, url: str) -> dict[str, str]:
+        ref, parts = self.parse_url(url), parse_http_url(url)
+        query = {"h": ref.secret} if ref and ref.secret else {}
+        # A start time may come as ?t= or #t= on the Vimeo URL.
+        for source in (parts.query, parts.fragment) if parts else ():
+            start = parse_qs(source).get("t")
+            if start:
+                query["t"] = start[0]
+        return query
 
     def passthrough_query(self, query: Mapping[str, str]) -> dict[str, str]:
         kept: dict[str, str] = {}

@@ -69,8 +69,8 @@ async def give_consent(request: Request) -> Response:
     consent = current_consent(request, services).with_provider(
         provider.name, services.live.policy_version()
     )
-    shown = services.registry.key_for_path(next_path)
-    services.usage.add(provider.name, shown[1] if shown else "", "load_always")
+    shown = services.registry.ref_for_path(next_path)
+    services.usage.add(provider.name, shown.key if shown else "", "load_always")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
     _set_cookie(request, response, services, consent)
     return response
@@ -119,11 +119,11 @@ async def consent_overview(request: Request) -> Response:
 
 def _shown_at(services: Services, provider: Provider, path: str) -> Embed | None:
     """The embed of ``provider`` that the page at ``path`` shows, if it shows one."""
-    shown = services.registry.key_for_path(path)
-    if shown is None or shown[0] is not provider:
+    shown = services.registry.ref_for_path(path)
+    if shown is None or shown.provider is not provider:
         return None
     query = dict(parse_qsl(urlsplit(path).query))
-    return services.allowlist.shown(provider, shown[1].partition(":")[2], query)
+    return services.allowlist.shown(provider, shown.item_id, query)
 
 
 def _set_cookie(request: Request, response: Response, services: Services, consent: Consent) -> None:

@@ -84,7 +84,7 @@ def _base_context(provider: Provider, embed: Embed, lang: str, page: str) -> dic
         # embed.js, the load announcement and focus) comes with sized or loaded pages.
         "frame_js": f"{FIT_PARAMETER}=1" in page,
         "provider": provider,
-        "recipient": provider.recipient,
+        "recipient": provider.recipient_for(embed),
         "embed": embed,
         "page_path": page,
         "source_url": provider.source_url(embed),
@@ -150,7 +150,7 @@ def _loaded(
         media_type="text/html; charset=utf-8",
         headers={
             "cache-control": "private, no-store",
-            "content-security-policy": build_csp(provider.consented_sources),
+            "content-security-policy": build_csp(provider.consented_sources_for(embed)),
             "vary": "Cookie, Accept-Language",
         },
     )

@@ -1,17 +1,19 @@
 """The host-page loader: ``/embed.js`` and the ``/embed?url=`` redirect it points frames at.
 
-embed.js knows nothing about provider URLs; it asks this service, which recognises the URL
-with the provider registry and answers with the canonical embed page. So a provider stays
-one module, and the script stays a few KB.
+embed.js knows nothing about provider URLs beyond the labels and hosts the registry fills
+in (loader_script.py); it asks this service, which recognises the URL with the provider
+registry and answers with the canonical embed page. So a provider stays one module, and the
+script stays a few KB.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ..loader_script import filled_loader
 from ..providers import EmbedRef
 from .common import error_page, language_of, services_of
 from .embed import FIT_PARAMETER
@@ -20,12 +22,15 @@ LOADER_ASSET = "embed.js"
 MAX_QUERY_LENGTH = 2048
 # The URL has no version hash, so integrators get a changed script within the hour.
 _LOADER_CACHE = "public, max-age=3600"
+_LOADER_PARAMETERS = frozenset({"url", "lang", FIT_PARAMETER})
 
 
 async def embed_js(request: Request) -> Response:
-    asset = services_of(request).assets.get(LOADER_ASSET)
-    if asset is None:
+    services = services_of(request)
+    raw = services.assets.get(LOADER_ASSET)
+    if raw is None:
         return Response("Not found", status_code=404, media_type="text/plain")
+    asset = filled_loader(raw, services.registry)
     etag = f'"{asset.digest}"'
     headers = {
         "cache-control": _LOADER_CACHE,
@@ -47,13 +52,14 @@ async def embed_redirect(request: Request) -> Response:
         return error_page(request, 400)
     services = services_of(request)
     ref = services.registry.recognise(url)
-    provider = services.registry.get(ref.provider) if ref else None
-    query = {"h": ref.secret} if ref and ref.secret else {}
-    embed = services.allowlist.shown(provider, ref.item_id, query) if ref and provider else None
-    if ref is None or provider is None or embed is None:
+    if ref is None:
+        return error_page(request, 404)
+    provider, query = ref.provider, _page_query(ref, url, request)
+    embed = services.allowlist.shown(provider, ref.item_id, query)
+    if embed is None:
         return error_page(request, 404)
     params = {
-        **provider.passthrough_query(_page_query(ref, url, request)),
+        **provider.passthrough_query(query),
         "lang": language_of(request),
         # Only frames that embed.js sizes load frame.js before consent.
         FIT_PARAMETER: "1",
@@ -65,17 +71,7 @@ async def embed_redirect(request: Request) -> Response:
 
 
 def _page_query(ref: EmbedRef, url: str, request: Request) -> dict[str, str]:
-    """Candidates for the page's own parameters; the provider keeps the valid ones."""
-    query = {"h": ref.secret} if ref.secret else {}
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return query
-    # A start time may come as ?t= or #t= on the provider URL, or as t= next to it.
-    for source in (parts.query, parts.fragment):
-        start = parse_qs(source).get("t")
-        if start:
-            query["t"] = start[0]
-    if "t" in request.query_params:
-        query["t"] = request.query_params["t"]
-    return query
+    """Candidates for the page's own parameters; the provider keeps the valid ones. What
+    the provider URL carries wins; parameters next to it (``&t=90``) fill in the rest."""
+    beside = {k: v for k, v in request.query_params.items() if k not in _LOADER_PARAMETERS}
+    return {**beside, **ref.provider.url_query(url)}

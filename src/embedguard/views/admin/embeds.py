@@ -13,7 +13,7 @@ from starlette.responses import Response
 from ... import allowlist, review
 from ...posters import Poster, PosterError
 from ...preview import preview_url
-from ...providers import Provider
+from ...providers import NotEmbeddable, Provider, UnknownURL
 from ...snippets import embed_url, iframe_snippet, script_snippet
 from ...store import Embed, StaleEdit
 from ...text import clean_text
@@ -95,7 +95,14 @@ def _check_new(admin: Admin, url: str, title: str | None) -> Message | None:
         return message(N_("Please paste the address (URL) of a video, page or post."), "error")
     if title is None:
         return message(TITLE_TOO_LONG, "error", n=MAX_TITLE)
-    ref = services.registry.recognise(url)
+    try:
+        ref = services.registry.resolve(url)
+    except UnknownURL:
+        ref = None
+    except NotEmbeddable as error:
+        return message(
+            N_("embedguard cannot show this address: %(reason)s"), "error", reason=str(error)
+        )
     if ref is None:
         return message(
             N_(

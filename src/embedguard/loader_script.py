@@ -1,0 +1,28 @@
+"""``/embed.js`` with its table of recognised hosts filled in from the provider registry.
+
+static/embed.js carries an empty table behind a marker; the table is filled in once per
+running service, so no copy of the providers' hosts is kept by hand in the script.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+
+from .assets import Asset
+from .providers import Registry
+
+MARKER = b"/* embedguard:kinds */ []"
+
+
+@functools.lru_cache(maxsize=8)
+def filled_loader(asset: Asset, registry: Registry) -> Asset:
+    """The loader script with the registry's table in place of the marker."""
+    if MARKER not in asset.body:
+        raise RuntimeError("static/embed.js has lost its embedguard:kinds marker")
+    table = json.dumps(registry.loader_kinds(), ensure_ascii=True, separators=(",", ":"))
+    # Safe inside a script however a label is spelt: no "</script>" can appear.
+    table = table.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    body = asset.body.replace(MARKER, table.encode("ascii"), 1)
+    return Asset(body, asset.media_type, hashlib.sha256(body).hexdigest()[:16])
