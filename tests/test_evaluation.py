@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from embedguard import charts
 from embedguard.cli import main
 from embedguard.evaluation import Counts
+from embedguard.providers import default_registry
 from embedguard.services import Services
 from embedguard.settings import Settings
 from embedguard.store import Embed
@@ -149,7 +150,7 @@ def test_page_shows_totals_rates_and_months_in_german(admin: TestClient, visits:
     assert months["April 2025"] == ["1", "0", "1", "1"]
     assert months["Januar 2025"] == ["0", "0", "0", "0"]
     # The chart: server-side SVG with a text alternative, no script needed.
-    assert html.count('<svg class="chart-svg"') == 3
+    assert html.count('<svg class="chart-svg"') == len(default_registry().names())
     assert "Meiste Aufrufe im März 2025: 4." in html
     assert "Bots" in html  # the page says bots count as views
 
