@@ -1,10 +1,13 @@
 // embedguard loader for host pages (optional). Turns
 //   <a href="https://vimeo.com/76979871" data-embedguard>Title</a>
 // (and Facebook page, X account and X post links) into embedguard frames showing the
-// two-click placeholder, and sizes them. Without this script, the plain links remain;
-// with it, the link stays below the frame.
+// two-click placeholder. Without this script, the plain links remain; with it, the link
+// stays below the frame. Each frame gets its final size at once (a video's aspect ratio, a
+// fixed height for pages and posts) and keeps it through consent and loading, so the host
+// page does not jump. A link whose embed is not allowed is left alone.
 // Optional attributes: data-embedguard-ratio="16:9" (fixed aspect ratio),
-// data-embedguard-lang="de" (else the nearest lang attribute).
+// data-embedguard-height="600" (fixed height in px), data-embedguard-lang="de" (else the
+// nearest lang attribute).
 (function () {
   "use strict";
   const script = document.currentScript;
@@ -13,20 +16,19 @@
   }
   // embedguard's own origin: where this script came from, whatever site includes it.
   const BASE = new URL(script.src).origin;
-  const FIT_NAME = "embedguard-fit-height"; // frame.js grows and shrinks with such frames
-  const MIN_HEIGHT = 120;
+  const MIN_HEIGHT = 158;
   const MAX_HEIGHT = 3000;
-  const DEFAULT_HEIGHT = 500;
   const KINDS = [
     { hosts: ["vimeo.com", "player.vimeo.com"], label: "Vimeo", ratio: [16, 9] },
-    { hosts: ["facebook.com", "fb.com"], label: "Facebook" },
-    { hosts: ["twitter.com", "x.com"], label: "X (Twitter)" },
+    { hosts: ["facebook.com", "fb.com"], label: "Facebook", height: 600, maxWidth: 500 },
+    { hosts: ["twitter.com", "x.com"], label: "X", height: 640, postHeight: 520, maxWidth: 550 },
   ];
+  const DEFAULT_KIND = { label: "embedguard", height: 500 };
   const frames = [];
 
   function kindOf(url) {
     const host = url.hostname.toLowerCase().replace(/^(www|m|mobile|web)\./, "");
-    return KINDS.find((kind) => kind.hosts.includes(host)) || { label: "embedguard" };
+    return KINDS.find((kind) => kind.hosts.includes(host)) || DEFAULT_KIND;
   }
 
   function ratioOf(link, kind) {
@@ -34,7 +36,16 @@
     if (given && Number(given[1]) > 0 && Number(given[2]) > 0) {
       return [Number(given[1]), Number(given[2])];
     }
-    return kind.ratio || null;
+    return link.dataset.embedguardHeight ? null : kind.ratio || null;
+  }
+
+  function heightOf(link, kind, url) {
+    const given = Number(link.dataset.embedguardHeight);
+    if (Number.isFinite(given) && given > 0) {
+      return Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.round(given)));
+    }
+    const post = /\/status(es)?\/\d/.test(url.pathname);
+    return (post && kind.postHeight) || kind.height || DEFAULT_KIND.height;
   }
 
   function languageOf(link) {
@@ -79,13 +90,13 @@
     frame.style.width = "100%";
     frame.style.border = "0";
     if (ratio) {
-      frame.dataset.embedguardFit = "ratio";
       frame.style.aspectRatio = ratio[0] + " / " + ratio[1];
       frame.style.height = "auto";
     } else {
-      frame.dataset.embedguardFit = "height";
-      frame.name = FIT_NAME;
-      frame.style.height = DEFAULT_HEIGHT + "px";
+      frame.style.height = heightOf(link, kind, url) + "px";
+    }
+    if (kind.maxWidth && !ratio) {
+      frame.style.maxWidth = kind.maxWidth + "px";
     }
     frame.src = BASE + "/embed?" + query.toString();
     frames.push(frame);
@@ -93,19 +104,14 @@
   }
 
   function onMessage(event) {
-    if (event.origin !== BASE) {
+    if (event.origin !== BASE || !event.data || event.data.type !== "embedguard:unavailable") {
       return;
     }
-    const frame = frames.find((candidate) => candidate.contentWindow === event.source);
-    const data = event.data;
-    if (!frame || frame.dataset.embedguardFit !== "height" || !data) {
-      return;
+    const index = frames.findIndex((candidate) => candidate.contentWindow === event.source);
+    if (index >= 0) {
+      // Not allowed (any more): the plain link is all the visitor should see.
+      frames.splice(index, 1)[0].remove();
     }
-    if (data.type !== "embedguard:size" || !Number.isFinite(data.height)) {
-      return;
-    }
-    const height = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.round(data.height)));
-    frame.style.height = height + "px";
   }
 
   function run() {

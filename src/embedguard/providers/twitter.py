@@ -72,7 +72,7 @@ _RELATED_POSTS = 5
 
 class TwitterProvider(Provider):
     name = "twitter"
-    label = "X (Twitter)"
+    label = "X"  # "X (formerly Twitter)" where a page first names it
     recipient = Recipient(
         company="Twitter International Unlimited Company",
         address="One Cumberland Place, Fenian Street, Dublin 2, D02 AX07, Ireland",

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from ..providers import EmbedRef
 from .common import error_page, language_of, services_of
 from .embed import FIT_PARAMETER
+from .tile import platform_link, unavailable
 
 LOADER_ASSET = "embed.js"
 MAX_QUERY_LENGTH = 2048
@@ -51,7 +52,7 @@ async def embed_redirect(request: Request) -> Response:
     query = {"h": ref.secret} if ref and ref.secret else {}
     embed = services.allowlist.shown(provider, ref.item_id, query) if ref and provider else None
     if ref is None or provider is None or embed is None:
-        return error_page(request, 404)
+        return unavailable(request, platform_link(provider, ref.item_id if ref else None), provider)
     params = {
         **provider.passthrough_query(_page_query(ref, url, request)),
         "lang": language_of(request),
