@@ -37,7 +37,8 @@ def unavailable(
     context = {
         "source_url": source_url,
         "provider": provider,
-        "frame_js": is_framed(request),
+        # Like placeholders: framed ones (or embed.js's, marked fit=1) get frame.js.
+        "frame_js": is_framed(request) or request.query_params.get("fit") == "1",
     }
     return services_of(request).templates.response(
         "embed/unavailable.html",
