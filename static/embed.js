@@ -5,6 +5,9 @@
 // stays below the frame. Each frame gets its final size at once (a video's aspect ratio, a
 // fixed height for pages and posts) and keeps it through consent and loading, so the host
 // page does not jump. A link whose embed is not allowed is left alone.
+// Loaded in <head> without defer, it turns each link into its frame as the parser reaches
+// it, before the browser first paints it, so not even the first frame moves the text
+// below; loaded with defer or async it works the same, one moment later.
 // Optional attributes: data-embedguard-ratio="16:9" (fixed aspect ratio),
 // data-embedguard-height="600" (fixed height in px), data-embedguard-lang="de" (else the
 // nearest lang attribute).
@@ -99,18 +102,25 @@
       frame.style.maxWidth = kind.maxWidth + "px";
     }
     frame.src = BASE + "/embed?" + query.toString();
-    frames.push(frame);
+    frames.push({ frame: frame, link: link, kind: kind, lang: lang });
     link.parentNode.insertBefore(frame, link);
+  }
+
+  function retitle() {
+    // While parsing, a link's text may not have arrived when its frame was made.
+    frames.forEach((entry) => {
+      entry.frame.title = titleOf(entry.link, entry.kind, entry.lang);
+    });
   }
 
   function onMessage(event) {
     if (event.origin !== BASE || !event.data || event.data.type !== "embedguard:unavailable") {
       return;
     }
-    const index = frames.findIndex((candidate) => candidate.contentWindow === event.source);
+    const index = frames.findIndex((entry) => entry.frame.contentWindow === event.source);
     if (index >= 0) {
       // Not allowed (any more): the plain link is all the visitor should see.
-      frames.splice(index, 1)[0].remove();
+      frames.splice(index, 1)[0].frame.remove();
     }
   }
 
@@ -124,7 +134,15 @@
 
   window.addEventListener("message", onMessage);
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", run);
+    // Mutation callbacks run before the next paint: links become frames before anyone sees
+    // them as links.
+    const observer = new MutationObserver(run);
+    observer.observe(document.documentElement, { childList: true, subtree: true });
+    document.addEventListener("DOMContentLoaded", () => {
+      observer.disconnect();
+      run();
+      retitle();
+    });
   } else {
     run();
   }
