@@ -27,7 +27,7 @@ VIDEO = "/vimeo/76979871"  # a demo video with a bundled poster
 LANGS = pytest.mark.parametrize("lang", ["de", "en"])
 SCHEMES = pytest.mark.parametrize("scheme", ["light", "dark"])
 # Items without posters, so every registered provider's placeholder is checked.
-EXTRA = {"facebook": "wirtschaft.in.mittelsachsen", "twitter": "mittelsachsen"}
+EXTRA = {"facebook": "landkreis.mittelsachsen", "twitter": "mittelsachsen"}
 
 
 @dataclass(frozen=True)

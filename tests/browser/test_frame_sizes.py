@@ -37,6 +37,7 @@ SIZES = tuple(dict.fromkeys((*FRAMES, *ZOOMED)))
 KINDS = {
     "vimeo": "/vimeo/76979871",
     "facebook": "/facebook/wirtschaft.in.mittelsachsen",
+    "facebook-tile": "/facebook/landkreis.mittelsachsen",  # no image: the neutral tile
     "twitter-timeline": "/twitter/mswirtschaft",
     "twitter-post": "/twitter/mswirtschaft/status/1790000000000000002",
 }
