@@ -36,7 +36,7 @@ from embedguard.settings import Settings
 
 from ..conftest import TEST_KEYS
 from ..servers import run_asgi_in_thread
-from .harness import ContextFactory
+from .harness import AxeRunner, ContextFactory, format_violations
 
 pytestmark = pytest.mark.browser
 
@@ -242,7 +242,7 @@ def test_a_loaded_video_fills_its_frame_exactly(
 
 
 def test_a_provider_that_does_not_answer_gets_our_own_message(
-    site: Site, context_factory: ContextFactory
+    site: Site, context_factory: ContextFactory, axe: AxeRunner
 ) -> None:
     context = context_factory(viewport={"width": 800, "height": 600})
     page = context.new_page()
@@ -257,6 +257,8 @@ def test_a_provider_that_does_not_answer_gets_our_own_message(
     assert "Vimeo antwortet gerade nicht" in note.inner_text()
     assert note.locator("a").get_attribute("href") == "https://vimeo.com/76979871"
     assert hanging, "the player was never asked for"
+    violations = axe(page)
+    assert violations == [], format_violations(violations)
     for route in hanging:
         route.abort()
 
@@ -264,7 +266,12 @@ def test_a_provider_that_does_not_answer_gets_our_own_message(
 @pytest.mark.parametrize(("width", "height"), [(280, 158), (640, 360)])
 @pytest.mark.parametrize("path", ["/vimeo/1", "/vimeo/123"])
 def test_an_unavailable_embed_is_a_small_tile_that_fits_the_frame(
-    site: Site, context_factory: ContextFactory, path: str, width: int, height: int
+    site: Site,
+    context_factory: ContextFactory,
+    axe: AxeRunner,
+    path: str,
+    width: int,
+    height: int,
 ) -> None:
     page = context_factory(viewport={"width": width, "height": height}).new_page()
     response = page.goto(f"{site.base}{path}?lang=de")
@@ -274,6 +281,8 @@ def test_an_unavailable_embed_is_a_small_tile_that_fits_the_frame(
     assert page.locator("header, nav, footer").count() == 0
     fits = page.evaluate("() => document.scrollingElement.scrollHeight <= innerHeight")
     assert fits
+    violations = axe(page)
+    assert violations == [], format_violations(violations)
     box = heading.bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
 

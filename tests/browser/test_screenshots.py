@@ -18,7 +18,7 @@ from .test_accessibility import Site, site  # noqa: F401  (module-scoped fixture
 
 pytestmark = pytest.mark.browser
 
-# name: (path, frame width, frame height) – a 320 px phone with the README's 16:9 snippet,
+# name: (path, frame width, frame height) - a 320 px phone with the README's 16:9 snippet,
 # 300/500 px sidebars with the Facebook and X snippets, and a desktop article.
 SHOTS = {
     "phone": ("/vimeo/76979871", 280, 158),
