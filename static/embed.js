@@ -1,10 +1,16 @@
 // embedguard loader for host pages (optional). Turns
 //   <a href="https://vimeo.com/76979871" data-embedguard>Title</a>
 // (and Facebook page, X account and X post links) into embedguard frames showing the
-// two-click placeholder, and sizes them. Without this script, the plain links remain;
-// with it, the link stays below the frame.
+// two-click placeholder. Without this script, the plain links remain; with it, the link
+// stays below the frame. Each frame gets its final size at once (a video's aspect ratio, a
+// fixed height for pages and posts) and keeps it through consent and loading, so the host
+// page does not jump. A link whose embed is not allowed is left alone.
+// Loaded in <head> without defer, it turns each link into its frame as the parser reaches
+// it, before the browser first paints it, so not even the first frame moves the text
+// below; loaded with defer or async it works the same, one moment later.
 // Optional attributes: data-embedguard-ratio="16:9" (fixed aspect ratio),
-// data-embedguard-lang="de" (else the nearest lang attribute).
+// data-embedguard-height="600" (fixed height in px), data-embedguard-lang="de" (else the
+// nearest lang attribute).
 (function () {
   "use strict";
   const script = document.currentScript;
@@ -13,18 +19,17 @@
   }
   // embedguard's own origin: where this script came from, whatever site includes it.
   const BASE = new URL(script.src).origin;
-  const FIT_NAME = "embedguard-fit-height"; // frame.js grows and shrinks with such frames
-  const MIN_HEIGHT = 120;
+  const MIN_HEIGHT = 158;
   const MAX_HEIGHT = 3000;
-  const DEFAULT_HEIGHT = 500;
-  // Each provider's link hosts, label and fixed ratio: filled in from embedguard's provider
-  // registry when /embed.js is served (src/embedguard/loader_script.py).
+  // Each provider's link hosts, label, fixed ratio or frame height: filled in from
+  // embedguard's provider registry when /embed.js is served (src/embedguard/loader_script.py).
   const KINDS = /* embedguard:kinds */ [];
+  const DEFAULT_KIND = { label: "embedguard", height: 500 };
   const frames = [];
 
   function kindOf(url) {
     const host = url.hostname.toLowerCase().replace(/^(www|m|mobile|web)\./, "");
-    return KINDS.find((kind) => kind.hosts.includes(host)) || { label: "embedguard" };
+    return KINDS.find((kind) => kind.hosts.includes(host)) || DEFAULT_KIND;
   }
 
   function ratioOf(link, kind) {
@@ -32,7 +37,16 @@
     if (given && Number(given[1]) > 0 && Number(given[2]) > 0) {
       return [Number(given[1]), Number(given[2])];
     }
-    return kind.ratio || null;
+    return link.dataset.embedguardHeight ? null : kind.ratio || null;
+  }
+
+  function heightOf(link, kind, url) {
+    const given = Number(link.dataset.embedguardHeight);
+    if (Number.isFinite(given) && given > 0) {
+      return Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.round(given)));
+    }
+    const post = /\/status(es)?\/\d/.test(url.pathname);
+    return (post && kind.postHeight) || kind.height || DEFAULT_KIND.height;
   }
 
   function languageOf(link) {
@@ -77,33 +91,35 @@
     frame.style.width = "100%";
     frame.style.border = "0";
     if (ratio) {
-      frame.dataset.embedguardFit = "ratio";
       frame.style.aspectRatio = ratio[0] + " / " + ratio[1];
       frame.style.height = "auto";
     } else {
-      frame.dataset.embedguardFit = "height";
-      frame.name = FIT_NAME;
-      frame.style.height = DEFAULT_HEIGHT + "px";
+      frame.style.height = heightOf(link, kind, url) + "px";
+    }
+    if (kind.maxWidth && !ratio) {
+      frame.style.maxWidth = kind.maxWidth + "px";
     }
     frame.src = BASE + "/embed?" + query.toString();
-    frames.push(frame);
+    frames.push({ frame: frame, link: link, kind: kind, lang: lang });
     link.parentNode.insertBefore(frame, link);
   }
 
+  function retitle() {
+    // While parsing, a link's text may not have arrived when its frame was made.
+    frames.forEach((entry) => {
+      entry.frame.title = titleOf(entry.link, entry.kind, entry.lang);
+    });
+  }
+
   function onMessage(event) {
-    if (event.origin !== BASE) {
+    if (event.origin !== BASE || !event.data || event.data.type !== "embedguard:unavailable") {
       return;
     }
-    const frame = frames.find((candidate) => candidate.contentWindow === event.source);
-    const data = event.data;
-    if (!frame || frame.dataset.embedguardFit !== "height" || !data) {
-      return;
+    const index = frames.findIndex((entry) => entry.frame.contentWindow === event.source);
+    if (index >= 0) {
+      // Not allowed (any more): the plain link is all the visitor should see.
+      frames.splice(index, 1)[0].frame.remove();
     }
-    if (data.type !== "embedguard:size" || !Number.isFinite(data.height)) {
-      return;
-    }
-    const height = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.round(data.height)));
-    frame.style.height = height + "px";
   }
 
   function run() {
@@ -116,7 +132,15 @@
 
   window.addEventListener("message", onMessage);
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", run);
+    // Mutation callbacks run before the next paint: links become frames before anyone sees
+    // them as links.
+    const observer = new MutationObserver(run);
+    observer.observe(document.documentElement, { childList: true, subtree: true });
+    document.addEventListener("DOMContentLoaded", () => {
+      observer.disconnect();
+      run();
+      retitle();
+    });
   } else {
     run();
   }

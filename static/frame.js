@@ -1,19 +1,19 @@
-// Embed pages, placeholder and loaded. Everything here is an enhancement; without it the
-// page works the same, in a frame of fixed size.
-// - Tells the framing page how tall this page is, but only when that page's origin is one
-//   of those allowed to frame us (data-eg-parents on this script's element), and only
-//   to that origin.
-// - Announces loaded content to screen readers, and moves focus into it after the
-//   visitor's own consent click.
+// Embed pages in frames, and loaded pages. Everything here is an enhancement; without it
+// the page works the same, and other frames catch up on the next page view.
+// - "Always" and revoke reach the other embedguard frames of the same provider on the page
+//   (BroadcastChannel: same-origin frames under the same host page share it).
+// - Tells the framing page (embed.js) that an embed is not available, but only when that
+//   page's origin may frame us (data-eg-parents on this script's element), and only it.
+// - Announces loaded content to screen readers, moves focus into it after the visitor's
+//   own consent click, and shows our own message when the provider does not answer.
 "use strict";
 
 (function () {
-  const root = document.documentElement;
   const script = document.currentScript;
-  // embed.js names the frames whose height follows their content (not Vimeo's 16:9).
-  const FIT_NAME = "embedguard-fit-height";
-  const PARENT_KEY = "embedguard-parent";
-  const THROTTLE_MS = 100;
+  const CHANNEL = "embedguard";
+  const ANNOUNCE_KEY = "embedguard-announce";
+  const UNREACHABLE_MS = 8000;
+  const AUTO_PARAMETER = "eg-auto";
 
   function sourceMatches(source, url) {
     if (source === "self") {
@@ -43,16 +43,7 @@
       return false; // also "null", the origin of sandboxed or opaque parents
     }
     const listed = script ? script.dataset.egParents || "" : "";
-    const sources = listed.split(/\s+/).filter(Boolean);
-    return sources.some((source) => sourceMatches(source, url));
-  }
-
-  function referrerOrigin() {
-    try {
-      return new URL(document.referrer).origin;
-    } catch (error) {
-      return "";
-    }
+    return listed.split(/\s+/).filter(Boolean).some((source) => sourceMatches(source, url));
   }
 
   function parentOrigin() {
@@ -60,48 +51,79 @@
     if (ancestors && ancestors.length) {
       return ancestors[0];
     }
-    // Without ancestorOrigins the first page's referrer names the parent; after the consent
-    // click the referrer is our own placeholder, so the first answer is kept for the tab.
-    let origin = referrerOrigin();
     try {
-      if (origin && origin !== location.origin) {
-        sessionStorage.setItem(PARENT_KEY, origin);
-      } else {
-        origin = sessionStorage.getItem(PARENT_KEY) || origin;
+      return new URL(document.referrer).origin;
+    } catch (error) {
+      return "";
+    }
+  }
+
+  // ---- one page, many frames: "always" and revoke reach them all ----
+
+  function pageState() {
+    const choice = document.querySelector("form[action='/consent'] input[name=provider]");
+    if (choice) {
+      return { provider: choice.value, state: "placeholder", form: choice.form };
+    }
+    const revoke = document.querySelector("form[action='/consent/revoke'] input[name=provider]");
+    if (revoke) {
+      return { provider: revoke.value, state: "always", form: revoke.form };
+    }
+    return null;
+  }
+
+  function remember(message) {
+    try {
+      sessionStorage.setItem(ANNOUNCE_KEY, JSON.stringify(message));
+    } catch (error) {
+      // storage blocked: the other frames catch up on the next page view
+    }
+  }
+
+  function takeRemembered(provider, state) {
+    try {
+      const message = JSON.parse(sessionStorage.getItem(ANNOUNCE_KEY) || "null");
+      if (message && message.provider === provider && message.state === state) {
+        sessionStorage.removeItem(ANNOUNCE_KEY);
+        return true;
       }
     } catch (error) {
-      // storage blocked: the referrer is all there is
+      // nothing remembered
     }
-    return origin;
+    return false;
   }
 
-  function fitToContent() {
-    // The pages fill the viewport (min-height: 100vh); in a frame that grows with its
-    // content, that would let the frame grow but never shrink.
-    document.body.style.minHeight = "0";
-    const main = document.querySelector("body > main");
-    if (main) {
-      main.style.minHeight = "0";
+  function connect(page) {
+    const channel = new BroadcastChannel(CHANNEL);
+    // A placeholder waits for "always", a page loaded with "always" for a revoke.
+    const awaited = page.state === "placeholder" ? "always" : "revoked";
+    channel.onmessage = (event) => {
+      const data = event.data || {};
+      if (data.provider === page.provider && data.state === awaited) {
+        channel.close();
+        // Marked, so the page it becomes knows no click of this visitor led to it.
+        const url = new URL(location.href);
+        url.hash = "";
+        url.searchParams.set(AUTO_PARAMETER, "1");
+        location.replace(url.href);
+      }
+    };
+    page.form.addEventListener("submit", (event) => {
+      const scope = event.submitter ? event.submitter.value : "";
+      if (page.state === "always") {
+        remember({ provider: page.provider, state: "revoked" });
+      } else if (scope === "always") {
+        remember({ provider: page.provider, state: "always" });
+      }
+    });
+    // The page this visitor's click led to tells the others.
+    const told = page.state === "placeholder" ? "revoked" : "always";
+    if (takeRemembered(page.provider, told) || (told === "always" && reachedByConsentClick())) {
+      channel.postMessage({ provider: page.provider, state: told });
     }
   }
 
-  function reportSize(origin) {
-    let last = -1;
-    let timer = 0;
-    function report() {
-      timer = 0;
-      const height = Math.ceil(root.getBoundingClientRect().height);
-      if (height !== last) {
-        last = height;
-        window.parent.postMessage({ type: "embedguard:size", height: height }, origin);
-      }
-    }
-    new ResizeObserver(() => {
-      if (!timer) {
-        timer = setTimeout(report, THROTTLE_MS);
-      }
-    }).observe(root);
-  }
+  // ---- loaded pages ----
 
   function announceLoaded() {
     const status = document.querySelector("[data-eg-status]");
@@ -115,10 +137,11 @@
 
   function reachedByConsentClick() {
     const navigation = performance.getEntriesByType("navigation")[0];
-    if (navigation && navigation.type !== "navigate") {
-      return false; // a reload or history step is not a fresh click
+    const query = new URLSearchParams(location.search);
+    if ((navigation && navigation.type !== "navigate") || query.has(AUTO_PARAMETER)) {
+      return false; // a reload, a history step or another frame's choice is not a click here
     }
-    if (new URLSearchParams(location.search).has("consent")) {
+    if (query.has("consent")) {
       return true; // the load-once token is only handed out for a click
     }
     // "Always" redirects without a token: the click came from this page's placeholder.
@@ -130,45 +153,73 @@
     }
   }
 
-  function focusContent() {
-    const main = document.querySelector("main");
-    if (!main) {
-      return;
-    }
-    function tryFocus() {
-      const frame = main.querySelector("iframe");
-      const idle = !document.activeElement || document.activeElement === document.body;
-      if (frame && idle) {
-        frame.focus();
-      }
-      return Boolean(frame);
-    }
-    if (tryFocus()) {
+  function whenContentAppears(main, found) {
+    const frame = main.querySelector("iframe");
+    if (frame) {
+      found(frame);
       return;
     }
     // X's widget script puts its iframe in later.
     const observer = new MutationObserver(() => {
-      if (tryFocus()) {
+      const late = main.querySelector("iframe");
+      if (late) {
         observer.disconnect();
+        found(late);
       }
     });
     observer.observe(main, { childList: true, subtree: true });
-    setTimeout(() => observer.disconnect(), 10000);
+    setTimeout(() => observer.disconnect(), UNREACHABLE_MS);
   }
 
-  if (window.parent !== window && "ResizeObserver" in window) {
-    const origin = parentOrigin();
-    if (isAllowedParent(origin)) {
-      if (window.name === FIT_NAME) {
-        fitToContent();
-      }
-      reportSize(origin);
+  function focusContent(frame) {
+    const idle = !document.activeElement || document.activeElement === document.body;
+    if (idle) {
+      frame.focus();
     }
   }
-  if (document.querySelector("[data-eg-status]")) {
+
+  function loadedAlready(frame) {
+    return performance
+      .getEntriesByType("resource")
+      .some((entry) => entry.name === frame.src && entry.responseEnd > 0);
+  }
+
+  function watchProvider(main) {
+    const note = document.querySelector("[data-eg-unreachable]");
+    if (!note) {
+      return;
+    }
+    let loaded = false;
+    let content = null;
+    whenContentAppears(main, (frame) => {
+      content = frame;
+      frame.addEventListener("load", () => {
+        loaded = true;
+      });
+    });
+    setTimeout(() => {
+      if (!loaded && !(content && loadedAlready(content))) {
+        note.classList.add("on");
+      }
+    }, UNREACHABLE_MS);
+  }
+
+  const page = pageState();
+  if (page && "BroadcastChannel" in window) {
+    connect(page);
+  }
+  if (window.parent !== window && document.querySelector("[data-eg-unavailable]")) {
+    const origin = parentOrigin();
+    if (isAllowedParent(origin)) {
+      window.parent.postMessage({ type: "embedguard:unavailable" }, origin);
+    }
+  }
+  const main = document.querySelector("main");
+  if (main && document.querySelector("[data-eg-status]")) {
     announceLoaded();
+    watchProvider(main);
     if (reachedByConsentClick()) {
-      focusContent();
+      whenContentAppears(main, focusContent);
     }
   }
 })();

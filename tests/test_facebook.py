@@ -82,7 +82,11 @@ def test_adding_a_page_contacts_nobody(
     page: allowlist.AddResult, upstream_requests: list[Any]
 ) -> None:
     embed = page.embed
-    assert (embed.key, embed.title, embed.enabled) == (f"facebook:{SLUG}", SLUG, True)
+    assert (embed.key, embed.title, embed.enabled) == (
+        f"facebook:{SLUG}",
+        "Wirtschaft in Mittelsachsen",
+        True,
+    )
     assert upstream_requests == []
     assert Poster.from_json(embed.poster).width == 1280  # the neutral preview
     assert page.warnings == []
@@ -134,7 +138,7 @@ def test_once_loads_the_page_plugin(client: TestClient, page: allowlist.AddResul
     assert params["locale"] == "en_GB"
     assert params["tabs"] == "timeline"
     assert 500 >= int(params["width"]) >= 180
-    assert 'title="Facebook page: wirtschaft.in.mittelsachsen"' in loaded.text
+    assert 'title="Facebook page: Wirtschaft in Mittelsachsen"' in loaded.text
 
 
 @pytest.mark.parametrize(

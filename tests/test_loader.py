@@ -56,7 +56,7 @@ def test_embed_js_is_served_for_other_sites(client: TestClient) -> None:
     assert re.fullmatch(r'"[0-9a-f]{16}"', response.headers["etag"])
     body = response.text
     assert len(response.content) < 8 * 1024
-    assert "a[href][data-embedguard]" in body and "embedguard:size" in body
+    assert "a[href][data-embedguard]" in body and "embedguard:unavailable" in body
     assert "document.currentScript" in body
     assert not re.search(r"\beval\s*\(|new Function|innerHTML|import\s*\(", body)
 

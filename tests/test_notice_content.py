@@ -6,6 +6,7 @@ Runs over every registered provider, so a new provider is covered the day it is 
 
 from __future__ import annotations
 
+import gzip
 import html
 import re
 from collections.abc import Callable
@@ -148,7 +149,7 @@ def test_upstream_text_in_the_notice_is_escaped(
 def test_placeholder_stays_small(client: TestClient, stored_embed: Callable[..., Embed]) -> None:
     stored_embed("vimeo:76979871", title="Ein Video")
     page = client.get("/vimeo/76979871")
-    css = client.get(re.search(r'href="(/static/embedguard\.css\?v=\w+)"', page.text).group(1))  # type: ignore[union-attr]
+    css = client.get(re.search(r'href="(/static/embed\.css\?v=\w+)"', page.text).group(1))  # type: ignore[union-attr]
     assert css.status_code == 200
     assert len(page.content) + len(css.content) < 30_000
     # No script at all on a directly opened placeholder, and no inline style.
@@ -159,3 +160,22 @@ def test_placeholder_stays_small(client: TestClient, stored_embed: Callable[...,
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", sized, flags=re.S)
     assert [body for _, body in scripts] == [""], scripts
     assert scripts[0][0].startswith(' src="/static/frame.js?v=')
+
+
+# What a visitor downloads before deciding (HTML and CSS, gzip-compressed; no script on a
+# placeholder opened directly).
+BUDGET_BYTES = 4 * 1024
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_placeholder_fits_the_download_budget(
+    provider: Provider, lang: str, client: TestClient, stored_embed: Callable[..., Embed]
+) -> None:
+    page = _placeholder(provider, client, stored_embed, lang)
+    assert "<script" not in page
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert sheets, "no stylesheet"
+    sizes = [len(gzip.compress(page.encode(), 9))]
+    sizes += [len(gzip.compress(client.get(href).content, 9)) for href in sheets]
+    assert sum(sizes) <= BUDGET_BYTES, sizes

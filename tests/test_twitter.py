@@ -358,7 +358,7 @@ def test_always_loads_the_timeline_widget(client: TestClient, account: allowlist
     loaded = client.get(redirect.headers["location"])
     assert '<a class="twitter-timeline" data-dnt="true" data-lang="de"' in loaded.text
     assert f'href="https://x.com/{X_HANDLE}"' in loaded.text
-    assert "Stop loading X (Twitter) automatically" in client.get(f"{TIMELINE_PAGE}?lang=en").text
+    assert "Stop loading X automatically" in client.get(f"{TIMELINE_PAGE}?lang=en").text
 
 
 def test_once_token_for_a_post_does_not_open_another(

@@ -14,6 +14,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .minify import minify_css
+
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _MAX_FILE_SIZE = 2 * 1024 * 1024
 _TYPES = {
@@ -58,6 +60,8 @@ class Assets:
 
 def _load(path: Path) -> Asset:
     body = path.read_bytes()
+    if path.suffix == ".css":
+        body = minify_css(body.decode("utf-8")).encode("utf-8")
     media_type = (
         _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     )

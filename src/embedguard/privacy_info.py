@@ -154,7 +154,7 @@ DEFAULT_PRIVACY_INFO = PrivacyInfo(
             ),
         ),
         Channel(
-            name="Twitter/X",
+            name="X",
             provider="twitter",
             purpose=Text(
                 "Kurz und aktuell informieren",

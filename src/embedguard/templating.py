@@ -14,7 +14,9 @@ from markupsafe import Markup, escape
 from starlette.background import BackgroundTask
 from starlette.responses import HTMLResponse
 
+from .post_dates import localize_post_dates
 from .privacy_info import Text
+from .titles import readable_title
 
 _RATIOS = {"16x9": 16 / 9, "4x3": 4 / 3, "1x1": 1.0, "9x16": 9 / 16, "21x9": 21 / 9}
 
@@ -122,6 +124,8 @@ def _environment(
     environment.filters["localized"] = _localized(lang)
     environment.filters["in_language"] = _by_language(lang)
     environment.filters["long_date"] = lambda value: format_date(value, lang)
+    environment.filters["local_dates"] = lambda html: localize_post_dates(html, lang)
+    environment.filters["readable_title"] = readable_title
     environment.globals["ratio_class"] = ratio_class
     environment.globals["other_language"] = "en" if lang == "de" else "de"
     return environment

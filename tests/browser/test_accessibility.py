@@ -27,7 +27,7 @@ VIDEO = "/vimeo/76979871"  # a demo video with a bundled poster
 LANGS = pytest.mark.parametrize("lang", ["de", "en"])
 SCHEMES = pytest.mark.parametrize("scheme", ["light", "dark"])
 # Items without posters, so every registered provider's placeholder is checked.
-EXTRA = {"facebook": "wirtschaft.in.mittelsachsen", "twitter": "mittelsachsen"}
+EXTRA = {"facebook": "landkreis.mittelsachsen", "twitter": "mittelsachsen"}
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,9 @@ def test_placeholders(
         page.goto(f"{site.base}{path}?lang={lang}")
         assert page.locator("html").get_attribute("lang") == lang
         _assert_clean(axe, page, path)
-        page.locator("details.details summary").first.click()  # the "more" layer, too
-        _assert_clean(axe, page, f"{path} (details open)")
+        page.locator("a[href='#eg-more']").click()  # the full notice, too
+        page.locator("#eg-more").wait_for()
+        _assert_clean(axe, page, f"{path} (full notice open)")
 
 
 @LANGS
@@ -110,7 +111,7 @@ def test_loaded_page(
     # frame.js fills the live region just after load, so screen readers announce it.
     status.filter(has_text="Vimeo").wait_for(state="attached")
     if scope == "always":
-        assert page.locator(".loaded-controls button").count() == 1
+        assert page.locator(".ctl button").count() == 1
     _assert_clean(axe, page, f"loaded after {scope}")
 
 
@@ -212,12 +213,12 @@ def test_reflow_and_zoom(
     )
     assert overflow <= 0, f"horizontal scrolling at {width}px: {overflow}px"
     if path.startswith(VIDEO):
-        panel = page.locator(".notice").bounding_box()
+        panel = page.locator(".bar").bounding_box()
         assert panel is not None and panel["x"] >= 0 and panel["x"] + panel["width"] <= width
         for button in page.locator("form.choices button").all():
             box = button.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
-            # Every choice can be scrolled to and lies on the solid panel, not on the poster.
+            # Every choice lies on the solid consent bar, not on the poster.
             assert panel["y"] <= box["y"] and box["y"] + box["height"] <= (
                 panel["y"] + panel["height"]
             )
@@ -228,3 +229,6 @@ def test_stylesheet_honours_user_preferences() -> None:
     assert "@media (prefers-color-scheme: dark)" in css
     assert "@media (prefers-reduced-motion: reduce)" in css
     assert ":focus-visible" in css
+    embed_css = (Path(__file__).resolve().parents[2] / "static" / "embed.css").read_text()
+    assert "@media (prefers-color-scheme: dark)" in embed_css
+    assert ":focus-visible" in embed_css

@@ -2,7 +2,7 @@
 
 The host page runs on localhost, embedguard on 127.0.0.1 (other origin, other site), and
 only the host's origin is allowed to frame embedguard. A second host page on a third
-origin, not allowed, checks that frame.js tells its height to allowed parents only.
+origin, not allowed, checks that frame.js talks to allowed parents only.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ LINKS = {
     "video": (f"https://vimeo.com/{VIMEO_OK}", VIMEO_OK_TITLE, "16:9"),
 }
 SEED_URLS = (f"https://vimeo.com/{VIMEO_OK}", LINKS["page"][0], LINKS["account"][0])
-INITIAL_HEIGHT = 500  # embed.js's height for frames that follow their content
-FIT_NAME = "embedguard-fit-height"
-SIZE_MESSAGE = "embedguard:size"
+# The heights embed.js reserves for pages and timelines (they do not follow their content,
+# so the host page never moves).
+RESERVED_HEIGHT = {"page": 600, "account": 640}
+UNAVAILABLE_MESSAGE = "embedguard:unavailable"
+NOT_ALLOWED = "https://vimeo.com/111111"
 # Collects what reaches the top window, before any page script runs.
 RECORD_MESSAGES = """
 window.__messages = [];
@@ -81,12 +83,24 @@ async def _host_page(request: Request) -> HTMLResponse:
 
 
 async def _framing_page(request: Request) -> HTMLResponse:
-    """A page that frames one embed page directly, as a fit-height frame of embed.js would."""
+    """A page that frames one embedguard page directly."""
     src = html.escape(request.app.state.base + request.query_params["path"])
     return HTMLResponse(
         '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Rahmen</title>'
-        f'</head><body><iframe name="{FIT_NAME}" src="{src}" title="Eingebettet" '
+        f'</head><body><iframe src="{src}" title="Eingebettet" '
         'style="width:600px;height:500px;border:0"></iframe></body></html>'
+    )
+
+
+async def _mixed_page(request: Request) -> HTMLResponse:
+    """One link embedguard may show, one it may not."""
+    base = html.escape(request.app.state.base)
+    return HTMLResponse(
+        '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Landkreis</title>'
+        f'<script src="{base}/embed.js" defer></script></head><body><h1>Gemischt</h1>'
+        f"{_link('video')}"
+        f'<p><a id="gone" href="{NOT_ALLOWED}" data-embedguard>Nicht freigegeben</a></p>'
+        "</body></html>"
     )
 
 
@@ -94,7 +108,13 @@ async def _framing_page(request: Request) -> HTMLResponse:
 def site(
     tmp_path_factory: pytest.TempPathFactory, fake_upstream: tuple[str, Starlette]
 ) -> Iterator[Site]:
-    host_app = Starlette(routes=[Route("/", _host_page), Route("/frame", _framing_page)])
+    host_app = Starlette(
+        routes=[
+            Route("/", _host_page),
+            Route("/frame", _framing_page),
+            Route("/mixed", _mixed_page),
+        ]
+    )
     with run_asgi_in_thread(host_app) as host_base:
         # One host server, two origins: localhost:P is allowed, 127.0.0.1:P is not.
         host = host_base.replace("127.0.0.1", "localhost")
@@ -135,18 +155,11 @@ def frame_height(element: ElementHandle) -> float:
     return height
 
 
-def document_height(frame: Frame) -> float:
-    height: float = frame.evaluate("() => document.documentElement.getBoundingClientRect().height")
-    return height
-
-
-def wait_for_fit(page: Page, element: ElementHandle, frame: Frame) -> None:
-    """Until the iframe is as tall as the document it shows (frame.js reported it)."""
-    for _ in range(50):
-        if abs(frame_height(element) - document_height(frame)) <= 2:
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"iframe {frame_height(element)} px, document {document_height(frame)} px")
+def document_scrolls(frame: Frame) -> bool:
+    scrolls: bool = frame.evaluate(
+        "() => document.documentElement.scrollHeight > window.innerHeight + 1"
+    )
+    return scrolls
 
 
 def host_page(site: Site, context_factory: ContextFactory) -> tuple[Page, RequestLog]:
@@ -190,59 +203,62 @@ def test_video_frame_keeps_its_aspect_ratio(site: Site, context_factory: Context
     box = element.bounding_box()
     assert box is not None
     assert box["width"] / box["height"] == pytest.approx(16 / 9, rel=0.01)
-    # A height report from the video's own frame does not change it.
-    frame.evaluate(f"() => parent.postMessage({{type: '{SIZE_MESSAGE}', height: 1234}}, '*')")
+    # A message from the video's own frame does not change it.
+    frame.evaluate("() => parent.postMessage({type: 'embedguard:size', height: 1234}, '*')")
     page.wait_for_timeout(300)
     assert element.bounding_box() == box
 
 
 @pytest.mark.parametrize("name", ["page", "account"])
-def test_social_frames_follow_their_document_height(
+def test_social_frames_get_their_final_height_at_once(
     site: Site, context_factory: ContextFactory, name: str
 ) -> None:
     page, log = host_page(site, context_factory)
     element, frame = frame_of(page, name)
-    wait_for_fit(page, element, frame)
-    assert abs(frame_height(element) - INITIAL_HEIGHT) > 5, "frame.js never reported"
-
-    # The frame grows with its content (the notice's details opened) and shrinks back.
-    before = frame_height(element)
-    frame.locator("details summary").first.click()
-    wait_for_fit(page, element, frame)
-    assert frame_height(element) > before + 20
-    frame.locator("details summary").first.click()
-    wait_for_fit(page, element, frame)
-    assert frame_height(element) == pytest.approx(before, abs=2)
+    assert frame_height(element) == RESERVED_HEIGHT[name]
+    # The placeholder fits inside: both choices in view, nothing to scroll.
+    assert not document_scrolls(frame)
+    # Opening the full notice changes nothing outside the frame.
+    frame.locator("a[href='#eg-more']").click()
+    frame.locator("#eg-more").wait_for()
+    page.wait_for_timeout(300)
+    assert frame_height(element) == RESERVED_HEIGHT[name]
+    assert frame.locator("button[value=once]").is_visible()
     assert log.blocked() == []
 
 
-def test_loaded_facebook_page_is_sized_again(site: Site, context_factory: ContextFactory) -> None:
+def test_loaded_facebook_page_keeps_the_frame_size(
+    site: Site, context_factory: ContextFactory
+) -> None:
     page, _ = host_page(site, context_factory)
     element, frame = frame_of(page, "page")
-    wait_for_fit(page, element, frame)
-    placeholder_height = frame_height(element)
+    before = element.bounding_box()
     frame.locator("button[value=once]").click()
-    frame.wait_for_url(re.compile(r".*consent="))
     frame.locator("iframe.facebook-plugin").wait_for(state="attached")
-    wait_for_fit(page, element, frame)
-    assert frame_height(element) != pytest.approx(placeholder_height, abs=2)
+    page.wait_for_timeout(300)
+    assert element.bounding_box() == before
 
 
-def test_forged_size_messages_change_nothing(site: Site, context_factory: ContextFactory) -> None:
+def test_a_link_whose_embed_is_not_allowed_stays_a_plain_link(
+    site: Site, context_factory: ContextFactory
+) -> None:
+    page, log = open_page(context_factory)
+    page.goto(f"{site.host}/mixed", wait_until="networkidle")
+    page.wait_for_function("() => document.querySelectorAll('iframe').length === 1")
+    assert page.locator("p:has(> #gone) > iframe").count() == 0
+    assert page.locator("#gone").is_visible()
+    assert page.locator("p:has(> #video) > iframe").count() == 1
+    assert log.blocked() == []
+
+
+def test_forged_unavailable_messages_change_nothing(
+    site: Site, context_factory: ContextFactory
+) -> None:
     page, _ = host_page(site, context_factory)
-    element, frame = frame_of(page, "page")
-    wait_for_fit(page, element, frame)
-    height = frame_height(element)
     # The host page's own scripts (or anything else on it) posting the same data.
-    page.evaluate(f"() => window.postMessage({{type: '{SIZE_MESSAGE}', height: 1500}}, '*')")
+    page.evaluate(f"() => window.postMessage({{type: '{UNAVAILABLE_MESSAGE}'}}, '*')")
     page.wait_for_timeout(300)
-    assert frame_height(element) == height
-    # From embedguard's frame itself, an absurd height is clamped.
-    frame.evaluate(f"() => parent.postMessage({{type: '{SIZE_MESSAGE}', height: 99999}}, '*')")
-    page.wait_for_function("(frame) => frame.getBoundingClientRect().height === 3000", arg=element)
-    frame.evaluate(f"() => parent.postMessage({{type: '{SIZE_MESSAGE}', height: 'x'}}, '*')")
-    page.wait_for_timeout(300)
-    assert frame_height(element) == 3000
+    assert page.locator("iframe").count() == len(LINKS)
 
 
 def test_without_javascript_the_links_remain(site: Site, context_factory: ContextFactory) -> None:
@@ -266,24 +282,22 @@ def _without_csp(route: BrowserRoute) -> None:
     route.fulfill(response=response, headers=headers)
 
 
-def test_frame_js_reports_only_to_allowed_parents(
-    site: Site, context_factory: ContextFactory
-) -> None:
+def test_frame_js_tells_only_allowed_parents(site: Site, context_factory: ContextFactory) -> None:
     page, _ = open_page(context_factory)
     page.add_init_script(RECORD_MESSAGES)
-    path = quote(f"/facebook/{FACEBOOK_SLUG}?fit=1", safe="/")
+    path = quote("/embed?fit=1&url=" + quote(NOT_ALLOWED, safe=""), safe="/")
     page.goto(f"{site.host}/frame?path={path}", wait_until="networkidle")
     page.wait_for_function("() => window.__messages.length > 0")
     first = _messages(page)[0]
     assert first["origin"] == site.base
-    assert first["data"]["type"] == SIZE_MESSAGE and first["data"]["height"] > 100
+    assert first["data"] == {"type": UNAVAILABLE_MESSAGE}
 
     # A page that is not allowed cannot even frame embedguard (CSP frame-ancestors). With
-    # that header stripped on the way, frame.js must still keep the height to itself.
-    page.route(f"{site.base}/facebook/**", _without_csp)
+    # that header stripped on the way, frame.js must still keep quiet.
+    page.route(f"{site.base}/embed**", _without_csp)
     page.goto(f"{site.stranger}/frame?path={path}", wait_until="networkidle")
     frame = page.frame_locator("iframe")
-    frame.locator("button[value=once]").wait_for()
+    frame.locator("[data-eg-unavailable]").wait_for()
     parents = frame.locator("script[data-eg-parents]").get_attribute("data-eg-parents")
     assert parents == f"self {site.host}"
     page.wait_for_timeout(500)

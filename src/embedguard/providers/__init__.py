@@ -97,16 +97,21 @@ class Registry:
         return frozenset().union(*(p.upstream_hosts for p in self._providers.values()))
 
     def loader_kinds(self) -> list[dict[str, Any]]:
-        """embed.js's table: each provider's link hosts, label and fixed ratio."""
-        return [
-            {
-                "hosts": list(p.link_hosts),
-                "label": p.label,
-                **({"ratio": [16, 9]} if p.ratio_locked else {}),
-            }
-            for p in self._providers.values()
-            if p.link_hosts
-        ]
+        """embed.js's table: each provider's link hosts, label, fixed ratio or frame size."""
+        return [_loader_kind(p) for p in self._providers.values() if p.link_hosts]
+
+
+def _loader_kind(provider: Provider) -> dict[str, Any]:
+    kind: dict[str, Any] = {"hosts": list(provider.link_hosts), "label": provider.label}
+    if provider.ratio_locked:
+        kind["ratio"] = [16, 9]
+    sizes = {
+        "height": provider.frame_height,
+        "postHeight": provider.post_frame_height,
+        "maxWidth": provider.frame_max_width,
+    }
+    kind.update({name: value for name, value in sizes.items() if value})
+    return kind
 
 
 @functools.cache

@@ -106,8 +106,13 @@ class Provider(ABC):
     placeholder_template: ClassVar[str] = "embed/placeholder.html"
     # Hosts of the provider's own links, for embed.js's labels (recognition is server-side).
     link_hosts: ClassVar[tuple[str, ...]] = ()
-    # Players keep their video's shape; pages and timelines grow with their content.
+    # Players keep their video's shape; pages and timelines get a fixed frame size instead.
     ratio_locked: ClassVar[bool] = False
+    # embed.js's fixed frame for unlocked kinds: height, height for a single post, max width
+    # (0: embed.js's default), so the host page never moves when the frame loads.
+    frame_height: ClassVar[int] = 0
+    post_frame_height: ClassVar[int] = 0
+    frame_max_width: ClassVar[int] = 0
 
     @abstractmethod
     def parse_url(self, url: str) -> EmbedRef | None:

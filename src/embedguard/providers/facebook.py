@@ -14,6 +14,7 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlencode
 
 from ..store import Embed
+from ..titles import readable_slug
 from ..upstream import UpstreamClient
 from .base import (
     CSPSources,
@@ -117,6 +118,8 @@ class FacebookProvider(Provider):
     )
     upstream_hosts = frozenset()
     link_hosts = ("facebook.com", "fb.com")
+    frame_height = 600
+    frame_max_width = 500
     routes = ("/facebook/{page}",)
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://www.facebook.com",)}
 
@@ -128,7 +131,10 @@ class FacebookProvider(Provider):
         return ref.item_id if ref else None
 
     async def fetch_metadata(self, ref: EmbedRef, client: UpstreamClient) -> Metadata:
-        return Metadata(title=ref.item_id, author_url=self.source_url_for(ref.item_id))
+        # The slug is all there is; "wirtschaft.in.mittelsachsen" reads "Wirtschaft in
+        # Mittelsachsen" (the admin can still set another title).
+        title = readable_slug(ref.item_id) or ref.item_id
+        return Metadata(title=title, author_url=self.source_url_for(ref.item_id))
 
     def loaded_view(self, embed: Embed, query: Mapping[str, str], lang: str) -> LoadedView:
         params = {

@@ -83,7 +83,7 @@ _RELATED_POSTS = 5
 
 class TwitterProvider(Provider):
     name = "twitter"
-    label = "X (Twitter)"
+    label = "X"  # "X (formerly Twitter)" where a page first names it
     recipient = Recipient(
         company="Twitter International Unlimited Company",
         address="One Cumberland Place, Fenian Street, Dublin 2, D02 AX07, Ireland",
@@ -119,6 +119,9 @@ class TwitterProvider(Provider):
     )
     upstream_hosts = frozenset({"publish.twitter.com", "publish.x.com"})
     link_hosts = ("twitter.com", "x.com")
+    frame_height = 640
+    post_frame_height = 520
+    frame_max_width = 550
     routes = ("/twitter/{handle}", "/twitter/{handle}/status/{post_id}")
     consented_sources: ClassVar[CSPSources] = {
         "script-src": _PLATFORM,

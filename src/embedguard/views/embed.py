@@ -20,7 +20,8 @@ from ..providers import Provider, Registry
 from ..security import build_csp
 from ..services import Services
 from ..store import Embed
-from .common import error_page, language_of, services_of
+from .common import language_of, services_of
+from .tile import is_framed, platform_link, unavailable
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -43,7 +44,8 @@ def _endpoint_for(provider: Provider) -> Endpoint:
         services = services_of(request)
         embed = _allowed_embed(provider, services, request)
         if embed is None:
-            return error_page(request, 404)
+            item_id = provider.item_id_from_path(request.path_params)
+            return unavailable(request, platform_link(provider, item_id), provider)
         lang = language_of(request)
         consent = current_consent(request, services)
         once_token = request.query_params.get(ONCE_PARAMETER)
@@ -78,11 +80,14 @@ def _page_path(provider: Provider, embed: Embed, query: Mapping[str, str], lang:
     return f"{provider.embed_path(embed.item_id)}?{urlencode(params)}"
 
 
-def _base_context(provider: Provider, embed: Embed, lang: str, page: str) -> dict[str, Any]:
+def _base_context(
+    provider: Provider, embed: Embed, lang: str, page: str, framed: bool = False
+) -> dict[str, Any]:
     return {
-        # A placeholder opened directly carries no script at all; frame.js (sizing for
-        # embed.js, the load announcement and focus) comes with sized or loaded pages.
-        "frame_js": f"{FIT_PARAMETER}=1" in page,
+        # A placeholder opened directly carries no script at all; frame.js ("always" and
+        # revoke reaching the page's other frames, the load announcement and focus) comes
+        # with framed or loaded pages.
+        "frame_js": framed or f"{FIT_PARAMETER}=1" in page,
         "provider": provider,
         "recipient": provider.recipient_for(embed),
         "embed": embed,
@@ -96,10 +101,11 @@ def _placeholder(
     request: Request, services: Services, provider: Provider, embed: Embed, lang: str
 ) -> Response:
     page = _page_path(provider, embed, request.query_params, lang)
+    framed = is_framed(request)
 
     def render() -> tuple[bytes, str]:
         context = {
-            **_base_context(provider, embed, lang, page),
+            **_base_context(provider, embed, lang, page, framed),
             **provider.placeholder_context(embed, lang, services.store.list_embeds(provider.name)),
             "poster": Poster.from_json(embed.poster) if embed.poster else None,
             "notice_extra": notice_texts(services.store, provider.name)[lang],
@@ -107,14 +113,16 @@ def _placeholder(
         body = services.templates.render(provider.placeholder_template, lang, context).encode()
         return body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'
 
-    body, etag = services.pages.memo(services.store.generation(), ("placeholder", page), render)
+    body, etag = services.pages.memo(
+        services.store.generation(), ("placeholder", page, framed), render
+    )
     # Counted before the 304 check: a revalidation by a cache in front is a view too.
     if not is_preview(services.signer, request.query_params.get(PREVIEW_PARAMETER), embed.key):
         services.usage.add(provider.name, embed.key, "view")
     headers = {
         "cache-control": "public, no-cache",
         "etag": etag,
-        "vary": "Cookie, Accept-Language",
+        "vary": "Cookie, Accept-Language, Sec-Fetch-Dest",
     }
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

@@ -17,6 +17,7 @@ from ..loader_script import filled_loader
 from ..providers import EmbedRef
 from .common import error_page, language_of, services_of
 from .embed import FIT_PARAMETER
+from .tile import platform_link, unavailable
 
 LOADER_ASSET = "embed.js"
 MAX_QUERY_LENGTH = 2048
@@ -53,11 +54,11 @@ async def embed_redirect(request: Request) -> Response:
     services = services_of(request)
     ref = services.registry.recognise(url)
     if ref is None:
-        return error_page(request, 404)
+        return unavailable(request)
     provider, query = ref.provider, _page_query(ref, url, request)
     embed = services.allowlist.shown(provider, ref.item_id, query)
     if embed is None:
-        return error_page(request, 404)
+        return unavailable(request, platform_link(provider, ref.item_id), provider)
     params = {
         **provider.passthrough_query(query),
         "lang": language_of(request),
