@@ -118,8 +118,8 @@
     if (navigation && navigation.type !== "navigate") {
       return false; // a reload or history step is not a fresh click
     }
-    if (new URLSearchParams(location.search).has("consent")) {
-      return true; // the load-once token is only handed out for a click
+    if (location.pathname === "/consent") {
+      return true; // "load once" answers the click's POST with this page itself
     }
     // "Always" redirects without a token: the click came from this page's placeholder.
     try {
