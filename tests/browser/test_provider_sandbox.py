@@ -94,6 +94,16 @@ def widget_frame(page: Page) -> Frame:
     raise AssertionError("no widget frame")
 
 
+def frame_holding(page: Page, selector: str) -> Frame:
+    """The frame (the page itself included) where the widget script left ``selector``."""
+    for _ in range(300):
+        for frame in page.frames:
+            if frame.locator(selector).count():
+                return frame
+        page.wait_for_timeout(50)
+    raise AssertionError(f"no frame shows {selector}")
+
+
 def log_in(page: Page, base: str) -> None:
     page.goto(f"{base}/admin/login", wait_until="networkidle")
     page.fill("input[name=username]", USER)
@@ -132,8 +142,7 @@ def test_a_hostile_widgets_js_gets_nothing_of_embedguard(
     assert consented_providers(context, site) == {"twitter"}
     consent_posts.clear()
 
-    frame = widget_frame(page)
-    frame.locator("#hostile-report").wait_for(state="attached", timeout=15000)
+    frame = frame_holding(page, "#hostile-report")
     report = json.loads(frame.locator("#hostile-report").inner_text())
     assert report == {
         "cookie": "blocked",
