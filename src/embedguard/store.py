@@ -374,18 +374,21 @@ class Store:
     ) -> bool:
         """Count the attempts per (subject, since) and, if ``allowed`` says so, record one
         more for each subject in ``record``, in one transaction, so that parallel attempts
-        are counted one after the other. Attempts older than ``forget_before`` go."""
+        are counted one after the other. Attempts older than ``forget_before`` go.
+
+        SQLite's BEGIN IMMEDIATE serializes this across processes; a server database needs
+        the same (a lock on the table or an advisory lock), or two counts could overlap."""
         with self.transaction() as db:
             db.execute("DELETE FROM login_failures WHERE at < ?", (forget_before,))
             stats = []
             for subject, since in asked:
                 row = db.execute(
-                    "SELECT count(*) AS n, max(at) AS last FROM login_failures"
+                    "SELECT count(*) AS n, max(at) AS latest FROM login_failures"
                     " WHERE subject = ? AND at >= ?",
                     (subject, since),
                 ).fetchone()
-                last = row["last"]
-                stats.append(LoginStat(int(row["n"]), None if last is None else float(last)))
+                latest = row["latest"]
+                stats.append(LoginStat(int(row["n"]), None if latest is None else float(latest)))
             if not allowed(stats):
                 return False
             db.executemany(
