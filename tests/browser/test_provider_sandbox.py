@@ -179,6 +179,11 @@ def test_a_well_behaved_widgets_js_renders_and_the_frame_fits(
         arg=WIDGETS_RENDERED_HEIGHT,
     )
     assert element.evaluate("(f) => f.offsetHeight") < WIDGETS_RENDERED_HEIGHT + 200
+    # When the widget gets smaller, so does the frame.
+    frame.evaluate("() => { document.querySelector('.stand-in-widget').style.height = '200px'; }")
+    page.wait_for_function(
+        "() => document.querySelector('iframe.script-sandbox').offsetHeight < 400"
+    )
 
 
 def test_admin_pages_sever_their_opener(site: Site, context_factory: ContextFactory) -> None:
