@@ -59,3 +59,13 @@ def test_a_provider_script_outside_the_sandbox_is_refused(
     monkeypatch.setattr(TwitterProvider, "loaded_view", unsandboxed)
     with pytest.raises(RuntimeError, match="sandboxed"):
         load_once(client)
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/", "/admin/login", "/admin/texts", "/admin/x"])
+def test_every_admin_response_severs_its_opener(client: TestClient, path: str) -> None:
+    assert client.get(path).headers["cross-origin-opener-policy"] == "same-origin"
+
+
+def test_visitor_pages_keep_their_opener(client: TestClient) -> None:
+    # Loaded embeds open /consent and /privacy in new windows; nothing to isolate there.
+    assert "cross-origin-opener-policy" not in client.get("/privacy").headers
