@@ -27,9 +27,12 @@ USER, PASSWORD = "redaktion", "richtig-langes-passwort"
 FLOOD = 30
 PAGE = "/vimeo/76979871"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-# Loose bounds for a shared CI machine; the issue measured 1.9 GB and 5.7 s before the fix.
+# Loose bounds for a shared CI machine; before the fix this test measured 29 checks,
+# 1.7 GB and pages of up to 11 s. Typical pages stay at most twice as slow (plus slack for
+# a busy machine's scheduling), and none takes seconds.
 MAX_RSS_MB = 300
-MAX_PAGE_SECONDS = 1.0
+PAGE_SLACK_SECONDS = 0.02
+MAX_PAGE_SECONDS = 5.0
 
 
 def _pid_serving(port: str) -> int:
@@ -146,4 +149,6 @@ def test_a_login_flood_is_bounded(tmp_path: Path, fake_upstream: tuple[str, Star
     assert set(statuses) <= {401, 429, 503}, figures
     assert statuses.count(401) <= 5, figures
     assert peak < MAX_RSS_MB, figures
+    typical = 2 * statistics.median(baseline) + PAGE_SLACK_SECONDS
+    assert statistics.median(during) <= typical, figures
     assert max(during) < MAX_PAGE_SECONDS, figures
