@@ -86,7 +86,7 @@ def test_a_login_flood_is_bounded(tmp_path: Path, fake_upstream: tuple[str, Star
         "EMBEDGUARD_SECRET_KEYS": "flood-test-key-0123456789",
         "EMBEDGUARD_DATA_DIR": str(data),
         "EMBEDGUARD_UPSTREAM_MAP": upstream_map_for(fake_upstream[0]),
-        "EMBEDGUARD_PUBLIC_URL": "https://einbettung.example.de",
+        "EMBEDGUARD_PUBLIC_URL": "http://127.0.0.1",
     }
     with run_embedguard(env) as base:
         pid = _pid_serving(base.rsplit(":", 1)[1])
