@@ -141,8 +141,8 @@
     if ((navigation && navigation.type !== "navigate") || query.has(AUTO_PARAMETER)) {
       return false; // a reload, a history step or another frame's choice is not a click here
     }
-    if (query.has("consent")) {
-      return true; // the load-once token is only handed out for a click
+    if (location.pathname === "/consent") {
+      return true; // "load once" answers the click's POST with this page itself
     }
     // "Always" redirects without a token: the click came from this page's placeholder.
     try {

@@ -1,8 +1,9 @@
 """A fake of every upstream embedguard talks to, on one origin, answering the real paths.
 
 It stands in for vimeo.com (`/api/oembed.json`), i.vimeocdn.com (`/video/{name}`),
-publish.twitter.com and publish.x.com (`/oembed`); YouTube and a Mastodon instance
-in fake_youtube_mastodon.py. Point `EMBEDGUARD_UPSTREAM_MAP` at it
+publish.twitter.com and publish.x.com (`/oembed`), and platform.x.com's `/widgets.js`
+(a well-behaved stand-in; `/hostile/widgets.js` is a compromised one); YouTube and a
+Mastodon instance in fake_youtube_mastodon.py. Point `EMBEDGUARD_UPSTREAM_MAP` at it
 (see `tests/servers.py: upstream_map_for`). Each behaviour is keyed by a video or post id,
 exported below as a constant, so tests name the case they exercise.
 
@@ -421,6 +422,95 @@ async def _oembed_by_site(request: Request) -> Response:
     return await x_oembed(request)
 
 
+# --- X's widgets.js, as browser tests route platform.x.com/widgets.js to it -------------------
+WIDGETS_RENDERED_TEXT = "Rendered by the widgets.js stand-in"
+WIDGETS_RENDERED_HEIGHT = 900
+
+_WHEN_READY = """
+function whenReady(run) {
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", run);
+  } else {
+    run();
+  }
+}
+"""
+
+# Replaces the markup X's script would replace, the way widgets.js does, with a tall box.
+GOOD_WIDGETS_JS = (
+    _WHEN_READY
+    + """
+whenReady(function () {
+  document.querySelectorAll(".twitter-tweet, .twitter-timeline").forEach(function (old) {
+    const box = document.createElement("div");
+    box.className = "stand-in-widget";
+    box.style.height = "HEIGHTpx";
+    box.textContent = "TEXT";
+    old.replaceWith(box);
+  });
+});
+""".replace("HEIGHT", str(WIDGETS_RENDERED_HEIGHT)).replace("TEXT", WIDGETS_RENDERED_TEXT)
+)
+
+# A compromised widgets.js: tries what a script in embedguard's origin could do, and writes
+# what happened into <pre id="hostile-report"> (JSON: attempt -> "blocked" or what leaked).
+HOSTILE_WIDGETS_JS = (
+    _WHEN_READY
+    + """
+whenReady(async function () {
+  const report = {};
+  function note(name, fn) {
+    try {
+      const value = fn();
+      report[name] = value === undefined ? "blocked" : "LEAK: " + String(value);
+    } catch (error) {
+      report[name] = "blocked";
+    }
+  }
+  note("cookie", function () { return document.cookie; });
+  note("localStorage", function () { localStorage.setItem("x", "1"); return "written"; });
+  note("sessionStorage", function () { sessionStorage.setItem("x", "1"); return "written"; });
+  note("parent", function () { return parent.document.cookie; });
+  const body = new URLSearchParams({ provider: "vimeo", scope: "always", next: "/vimeo/76979871" });
+  for (const mode of ["cors", "no-cors"]) {
+    try {
+      const response = await fetch("/consent", {
+        method: "POST", mode: mode, credentials: "include", body: body,
+      });
+      report["fetch-" + mode] = "LEAK: " + response.type + " " + response.status;
+    } catch (error) {
+      report["fetch-" + mode] = "blocked";
+    }
+  }
+  let popup = null;
+  try {
+    popup = window.open("/admin/texts", "_blank");
+  } catch (error) {
+    popup = null;
+  }
+  await new Promise(function (done) { setTimeout(done, 1500); });
+  note("admin-popup", function () {
+    if (!popup) {
+      return undefined;
+    }
+    const field = popup.document.querySelector("input[name=csrf_token]");
+    return field ? field.value : popup.document.title;
+  });
+  const out = document.createElement("pre");
+  out.id = "hostile-report";
+  out.textContent = JSON.stringify(report);
+  document.body.appendChild(out);
+});
+"""
+)
+
+
+async def widgets_js(request: Request) -> Response:
+    hostile = request.url.path.startswith("/hostile/")
+    body = HOSTILE_WIDGETS_JS if hostile else GOOD_WIDGETS_JS
+    return Response(body, media_type="text/javascript")
+
+
 # --- App -----------------------------------------------------------------------------------
 
 
@@ -454,6 +544,8 @@ def create_fake_upstream(*, slow_seconds: float = SLOW_SECONDS) -> Starlette:
             Route("/api/oembed", fake_youtube_mastodon.mastodon_oembed),
             Route("/api/v1/statuses/{status_id}", fake_youtube_mastodon.mastodon_status),
             Route("/api/v1/accounts/lookup", fake_youtube_mastodon.mastodon_account),
+            Route("/widgets.js", widgets_js, methods=["GET"]),
+            Route("/hostile/widgets.js", widgets_js, methods=["GET"]),
         ],
         middleware=[Middleware(_Recorder, requests=requests)],
     )

@@ -11,7 +11,7 @@ from http.cookies import SimpleCookie
 import pytest
 from starlette.testclient import TestClient
 
-from embedguard import auth
+from embedguard import auth, login_throttle
 from embedguard.services import Services
 from embedguard.store import Embed
 from embedguard.users import set_password
@@ -270,12 +270,12 @@ def test_expired_session_cannot_post_either(
 def test_five_failures_for_one_account_lock_it_for_fifteen_minutes(
     client: TestClient, services: Services, account: str, clock: FakeClock
 ) -> None:
-    for _ in range(auth.MAX_ACCOUNT_FAILURES):
+    for _ in range(login_throttle.MAX_PAIR_FAILURES):
         assert _failed_login(client) == 401
     assert _failed_login(client) == 429
     # Even the right password waits: the lock must not reveal it.
     assert _failed_login(client, password=PASSWORD) == 429
-    clock.advance(auth.THROTTLE_WINDOW - 5)
+    clock.advance(login_throttle.WINDOW - 5)
     assert _failed_login(client, password=PASSWORD) == 429
     clock.advance(10)
     log_in(client)
@@ -285,7 +285,7 @@ def test_five_failures_for_one_account_lock_it_for_fifteen_minutes(
 def test_names_that_cannot_exist_are_throttled_too(
     client: TestClient, services: Services, account: str, clock: FakeClock, name: str
 ) -> None:
-    for _ in range(auth.MAX_ACCOUNT_FAILURES):
+    for _ in range(login_throttle.MAX_PAIR_FAILURES):
         assert _failed_login(client, name=name) == 401
     assert _failed_login(client, name=name) == 429
 
@@ -294,7 +294,7 @@ def test_account_lock_does_not_lock_other_accounts(
     client: TestClient, services: Services, account: str, clock: FakeClock
 ) -> None:
     set_password(services.store, "zweite", "noch-ein-langes-passwort")
-    for _ in range(auth.MAX_ACCOUNT_FAILURES):
+    for _ in range(login_throttle.MAX_PAIR_FAILURES):
         _failed_login(client)
     assert _failed_login(client) == 429
     log_in(client, "zweite", "noch-ein-langes-passwort")
@@ -303,11 +303,11 @@ def test_account_lock_does_not_lock_other_accounts(
 def test_many_failures_from_one_client_across_accounts_are_throttled(
     client: TestClient, services: Services, account: str, clock: FakeClock
 ) -> None:
-    for i in range(auth.MAX_CLIENT_FAILURES):
+    for i in range(login_throttle.MAX_CLIENT_FAILURES):
         assert _failed_login(client, name=f"rate{i}") == 401
     assert _failed_login(client, name="another") == 429
     assert _failed_login(client, password=PASSWORD) == 429
-    clock.advance(auth.THROTTLE_WINDOW + 1)
+    clock.advance(login_throttle.WINDOW + 1)
     log_in(client)
 
 
@@ -317,21 +317,22 @@ def test_throttle_stores_no_client_address(
     _failed_login(client)
     rows = services.store._query("SELECT subject FROM login_failures")
     subjects = sorted(row["subject"] for row in rows)
-    assert subjects[1] == f"user:{USER}"
-    assert subjects[0].startswith("client:")
-    assert "testclient" not in subjects[0]
-    assert auth.client_subject("testclient") == subjects[0]
-    assert auth.client_subject("127.0.0.1") != subjects[0]
+    key = login_throttle.client_key(services.settings.secret_keys)
+    own = login_throttle.client_subject("testclient", key)
+    assert subjects == sorted(["global", own, f"user:{USER}", f"pair:user:{USER}|{own}"])
+    assert own.startswith("client:")
+    assert not any("testclient" in subject for subject in subjects)
+    assert login_throttle.client_subject("127.0.0.1", key) != own
 
 
 def test_success_clears_the_account_failures(
     client: TestClient, account: str, clock: FakeClock
 ) -> None:
-    for _ in range(auth.MAX_ACCOUNT_FAILURES - 1):
+    for _ in range(login_throttle.MAX_PAIR_FAILURES - 1):
         _failed_login(client)
     log_in(client)
     client.cookies.clear()
-    for _ in range(auth.MAX_ACCOUNT_FAILURES - 1):
+    for _ in range(login_throttle.MAX_PAIR_FAILURES - 1):
         assert _failed_login(client) == 401
 
 

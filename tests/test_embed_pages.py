@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.testclient import TestClient
@@ -54,15 +53,10 @@ def test_placeholder_revalidates_with_etag(client: TestClient, video: Embed) -> 
     assert client.get(PAGE, headers={"if-none-match": etag}).status_code == 304
 
 
-def test_once_renders_the_player_without_a_cookie(client: TestClient, video: Embed) -> None:
-    response = consent(client, "once")
-    assert response.status_code == 303
-    assert "set-cookie" not in response.headers
-    target = response.headers["location"]
-    assert target.startswith(PAGE)
-    assert parse_qs(urlsplit(target).query)["consent"]
-    loaded = client.get(target)
+def test_once_answers_with_the_player_itself(client: TestClient, video: Embed) -> None:
+    loaded = consent(client, "once")
     assert loaded.status_code == 200
+    assert "location" not in loaded.headers, "no URL that could be opened again"
     player = f"https://player.vimeo.com/video/{VIMEO_OK}?dnt=1&amp;autoplay=1"
     assert player in loaded.text
     assert 'allow="autoplay; fullscreen; picture-in-picture"' in loaded.text
@@ -71,16 +65,22 @@ def test_once_renders_the_player_without_a_cookie(client: TestClient, video: Emb
     assert parse_csp(loaded)["frame-src"] == ["https://player.vimeo.com"]
     assert "set-cookie" not in loaded.headers
     assert not client.cookies
+    # Loading once leaves nothing behind: the page itself shows the placeholder again.
+    assert "player.vimeo.com" not in client.get(PAGE).text
 
 
-def test_once_token_is_bound_to_its_video(
+def test_once_shows_the_embed_that_next_names(
     client: TestClient, video: Embed, stored_embed: Callable[..., Embed]
 ) -> None:
     stored_embed("vimeo:76979872")
-    target = consent(client, "once").headers["location"]
-    token = parse_qs(urlsplit(target).query)["consent"][0]
-    other = client.get("/vimeo/76979872", params={"consent": token})
-    assert "player.vimeo.com" not in other.text
+    loaded = client.post(
+        "/consent",
+        data={"provider": "vimeo", "scope": "once", "next": "/vimeo/76979872?lang=en"},
+        headers=SAME_ORIGIN,
+    )
+    assert "player.vimeo.com/video/76979872?" in loaded.text
+    assert f"player.vimeo.com/video/{VIMEO_OK}" not in loaded.text
+    assert '<html lang="en">' in loaded.text
 
 
 def test_always_sets_the_consent_cookie(client: TestClient, video: Embed) -> None:
@@ -185,7 +185,8 @@ def test_framing_site_may_post(settings: Any, services: Services, video: Embed) 
 
 def test_a_post_without_browser_headers_is_allowed(client: TestClient, video: Embed) -> None:
     response = client.post("/consent", data={"provider": "vimeo", "scope": "once", "next": PAGE})
-    assert response.status_code == 303
+    assert response.status_code == 200
+    assert "player.vimeo.com" in response.text
 
 
 @pytest.mark.parametrize(
@@ -268,9 +269,9 @@ def test_unlisted_video_needs_its_hash(
     assert client.get(page).status_code == 404
     assert client.get(page, params={"h": "0000000000"}).status_code == 404
     assert client.get(page, params={"h": VIMEO_UNLISTED_HASH}).status_code == 200
-    target = consent(client, "once", f"{page}?h={VIMEO_UNLISTED_HASH}").headers["location"]
-    loaded = client.get(target)
+    loaded = consent(client, "once", f"{page}?h={VIMEO_UNLISTED_HASH}")
     assert f"?h={VIMEO_UNLISTED_HASH}&amp;dnt=1" in loaded.text
+    assert consent(client, "once", f"{page}?h=0000000000").status_code == 400
 
 
 def test_hash_for_a_public_video_is_404(client: TestClient, video: Embed) -> None:
@@ -280,8 +281,7 @@ def test_hash_for_a_public_video_is_404(client: TestClient, video: Embed) -> Non
 def test_start_time_reaches_the_player_and_bad_ones_are_ignored(
     client: TestClient, video: Embed
 ) -> None:
-    target = consent(client, "once", f"{PAGE}?t=1m30s").headers["location"]
-    assert "#t=90s" in client.get(target).text
+    assert "#t=90s" in consent(client, "once", f"{PAGE}?t=1m30s").text
     page = client.get(PAGE, params={"t": "<script>"})
     assert page.status_code == 200
     assert "script&gt;" not in page.text and "<script>" not in page.text
@@ -467,3 +467,15 @@ def test_failing_usage_writes_do_not_take_the_service_down(
         time.sleep(0.3)
         views = [row["count"] for row in services.store.usage() if row["event"] == "view"]
     assert views == [2]
+
+
+def test_a_signed_once_url_loads_nothing(
+    client: TestClient, video: Embed, services: Services
+) -> None:
+    # Before, "once" redirected to PAGE?consent=TOKEN, and that URL loaded the player for
+    # anyone who opened it (a link from another site, a replay, after "revoke all").
+    token = services.signer.sign({"p": "vimeo", "e": video.key}, namespace="once")
+    for _ in range(2):
+        response = client.get(PAGE, params={"consent": token})
+        assert response.status_code == 200
+        assert "player.vimeo.com" not in response.text

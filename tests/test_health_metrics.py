@@ -218,7 +218,7 @@ def test_metrics_count_routes_and_events_without_personal_data(
     assert 'embedguard_http_requests_total{route="embed_vimeo_0",status="200"} 2.0' in text
     assert 'embedguard_http_requests_total{route="embed_vimeo_0",status="404"} 1.0' in text
     assert 'embedguard_http_requests_total{route="unmatched",status="404"} 1.0' in text
-    assert 'embedguard_http_requests_total{route="consent_give",status="303"} 1.0' in text
+    assert 'embedguard_http_requests_total{route="consent_give",status="200"} 1.0' in text
     assert 'embedguard_usage_events_total{event="view",provider="vimeo"} 2.0' in text
     assert 'embedguard_usage_events_total{event="load_once",provider="vimeo"} 1.0' in text
     assert "embedguard_upstream_errors_total 0.0" in text

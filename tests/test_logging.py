@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -30,8 +29,7 @@ def test_logs_hold_no_visitor_data(tmp_path: Path, fake_upstream: tuple[str, Sta
             once = client.post(
                 "/consent", data={"provider": "vimeo", "scope": "once", "next": page}
             )
-            token = parse_qs(urlsplit(once.headers["location"]).query)["consent"][0]
-            client.get(once.headers["location"])
+            assert once.status_code == 200
             always = client.post(
                 "/consent", data={"provider": "vimeo", "scope": "always", "next": page}
             )
@@ -45,5 +43,5 @@ def test_logs_hold_no_visitor_data(tmp_path: Path, fake_upstream: tuple[str, Sta
     visible = running_line.sub("", log)
     assert VISITOR_IP not in visible
     assert "127.0.0.1" not in visible, "the client address of the test requests"
-    assert token not in log and cookie not in log
+    assert cookie not in log
     assert "wrong-password" not in log

@@ -76,29 +76,6 @@ def test_cookie_from_another_key_is_no_consent() -> None:
     assert codec(Signer((NEW,))).read_cookie(value, 1) == NO_CONSENT
 
 
-def test_once_token_is_bound_to_provider_and_embed() -> None:
-    once = codec(Signer((NEW,)))
-    token = once.once_token("vimeo", "vimeo:1")
-    assert once.once_allows(token, "vimeo", "vimeo:1")
-    assert not once.once_allows(token, "vimeo", "vimeo:2")
-    assert not once.once_allows(token, "twitter", "vimeo:1")
-
-
-def test_once_token_is_not_a_consent_cookie() -> None:
-    once = codec(Signer((NEW,)))
-    assert once.read_cookie(once.once_token("vimeo", "vimeo:1"), 1) == NO_CONSENT
-    cookie = once.cookie_value(NO_CONSENT.with_provider("vimeo", 1))
-    assert not once.once_allows(cookie, "vimeo", "vimeo:1")
-
-
-def test_once_token_expires_after_a_few_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
-    once = codec(Signer((NEW,)))
-    token = once.once_token("vimeo", "vimeo:1")
-    later = time.time() + 6 * 60
-    monkeypatch.setattr(time, "time", lambda: later)
-    assert not once.once_allows(token, "vimeo", "vimeo:1")
-
-
 def test_namespace_is_the_itsdangerous_salt() -> None:
     from itsdangerous import URLSafeTimedSerializer
 

@@ -1,12 +1,8 @@
-"""Admin sessions and login throttling.
+"""Admin sessions (login throttling: login_throttle.py).
 
 The session is Starlette's signed cookie, scoped to ``/admin``. It holds the account, when it
 logged in and was last seen (absolute and idle timeouts), a fingerprint of the password hash
 (resetting a password ends every session of that account) and the CSRF secret.
-
-Failed logins are counted per account and per client in the ``login_failures`` table. A client
-is stored only as a keyed hash whose key lives in this process's memory, so neither the table
-nor any log ever holds an address.
 """
 
 from __future__ import annotations
@@ -21,19 +17,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .store import Store
-from .users import USERNAME
 
 SESSION_COOKIE = "eg_admin"
 SESSION_PATH = "/admin"
 IDLE_TIMEOUT = 30 * 60
 ABSOLUTE_TIMEOUT = 8 * 3600
-THROTTLE_WINDOW = 15 * 60
-MAX_ACCOUNT_FAILURES = 5
-MAX_CLIENT_FAILURES = 20
 # Refresh "last seen" at most this often, so not every request re-issues the cookie.
 _SEEN_RESOLUTION = 60
-
-_CLIENT_KEY = secrets.token_bytes(32)
 
 
 def session_key(secret_key: str) -> str:
@@ -107,44 +97,3 @@ def current_user(session: dict[str, Any], store: Store, now: float) -> str | Non
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-# -- throttling ------------------------------------------------------------------------
-
-
-def client_subject(host: str | None) -> str:
-    digest = hmac.new(_CLIENT_KEY, (host or "").encode(), hashlib.sha256).hexdigest()
-    return f"client:{digest[:32]}"
-
-
-def account_subject(name: str) -> str | None:
-    """The throttling subject for a submitted name, whether or not such an account exists
-    (names that cannot exist are hashed, so the table holds no arbitrary input)."""
-    folded = name.strip().lower()
-    if not folded:
-        return None
-    if USERNAME.fullmatch(folded):
-        return f"user:{folded}"
-    digest = hashlib.sha256(folded.encode("utf-8", "replace")).hexdigest()
-    return f"user#{digest[:32]}"
-
-
-def throttled(store: Store, name: str, client: str, now: float) -> bool:
-    """Whether this login attempt must wait (429) without even checking the password."""
-    since = now - THROTTLE_WINDOW
-    account = account_subject(name)
-    if account and store.count_login_failures(account, since) >= MAX_ACCOUNT_FAILURES:
-        return True
-    return store.count_login_failures(client, since) >= MAX_CLIENT_FAILURES
-
-
-def record_failure(store: Store, name: str, client: str, now: float) -> None:
-    account = account_subject(name)
-    subjects = [client, account] if account else [client]
-    store.record_login_failure(subjects, now, forget_before=now - THROTTLE_WINDOW)
-
-
-def record_success(store: Store, name: str) -> None:
-    account = account_subject(name)
-    if account:
-        store.clear_login_failures(account)

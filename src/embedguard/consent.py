@@ -1,4 +1,7 @@
-"""The visitor's consent: the signed cookie for "always" and the load-once token.
+"""The visitor's consent: the signed cookie for "always".
+
+"Load once" needs nothing signed: ``POST /consent`` answers with the loaded page itself
+(see views/consent.py), so there is no URL another site could open again.
 
 A cookie or token that is missing, tampered, expired, signed for another purpose or for
 an older policy version counts as no consent, never as an error.
@@ -12,10 +15,10 @@ from dataclasses import dataclass
 from .signing import Signer
 
 COOKIE_NAME = "eg_consent"
+# The query parameter older versions put the load-once token in; still dropped from
+# redirect targets, never read.
 ONCE_PARAMETER = "consent"
-ONCE_LIFETIME_SECONDS = 300
 _COOKIE_NAMESPACE = "consent"
-_ONCE_NAMESPACE = "once"
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,3 @@ class ConsentCodec:
             "t": consent.given_at,
         }
         return self._signer.sign(payload, namespace=_COOKIE_NAMESPACE)
-
-    def once_token(self, provider: str, embed_key: str) -> str:
-        return self._signer.sign({"p": provider, "e": embed_key}, namespace=_ONCE_NAMESPACE)
-
-    def once_allows(self, token: str | None, provider: str, embed_key: str) -> bool:
-        data = self._signer.unsign(token, namespace=_ONCE_NAMESPACE, max_age=ONCE_LIFETIME_SECONDS)
-        return isinstance(data, dict) and data.get("p") == provider and data.get("e") == embed_key

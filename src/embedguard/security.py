@@ -103,3 +103,5 @@ class SecurityHeadersMiddleware:
         headers.setdefault("referrer-policy", "same-origin")
         if never_framed:
             headers["x-frame-options"] = "DENY"
+            # A window that /admin opened or that opened /admin gets no handle on it.
+            headers["cross-origin-opener-policy"] = "same-origin"

@@ -15,7 +15,7 @@ literals). Never edit a migration that has shipped: databases out there already 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -122,6 +122,14 @@ USAGE_EVENTS = frozenset({"view", "load_once", "load_always", "revoke"})
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class LoginStat:
+    """Login attempts of one subject in a time window: how many, and the latest."""
+
+    count: int
+    last: float | None
 
 
 @dataclass(frozen=True)
@@ -420,24 +428,64 @@ class Store:
 
     # -- failed admin logins (subjects are account names or keyed hashes, never addresses) --
 
-    def count_login_failures(self, subject: str, since: float) -> int:
-        rows = self._query(
-            "SELECT count(*) AS n FROM login_failures WHERE subject = ? AND at >= ?",
-            (subject, since),
-        )
-        return int(rows[0]["n"])
+    def count_login_attempt(
+        self,
+        asked: Sequence[tuple[str, float]],
+        allowed: Callable[[list[LoginStat]], bool],
+        record: Sequence[str],
+        at: float,
+        *,
+        forget_before: float,
+    ) -> bool:
+        """Count the attempts per (subject, since) and, if ``allowed`` says so, record one
+        more for each subject in ``record``, in one transaction, so that parallel attempts
+        are counted one after the other. Attempts older than ``forget_before`` go.
 
-    def record_login_failure(self, subjects: list[str], at: float, *, forget_before: float) -> None:
+        SQLite's BEGIN IMMEDIATE serializes this across processes; a server database needs
+        the same (a lock on the table or an advisory lock), or two counts could overlap."""
         with self.transaction() as db:
             db.execute("DELETE FROM login_failures WHERE at < ?", (forget_before,))
+            stats = []
+            for subject, since in asked:
+                row = db.execute(
+                    "SELECT count(*) AS n, max(at) AS latest FROM login_failures"
+                    " WHERE subject = ? AND at >= ?",
+                    (subject, since),
+                ).fetchone()
+                latest = row["latest"]
+                stats.append(LoginStat(int(row["n"]), None if latest is None else float(latest)))
+            if not allowed(stats):
+                return False
             db.executemany(
                 "INSERT INTO login_failures (subject, at) VALUES (?, ?)",
+                [(subject, at) for subject in record],
+            )
+        return True
+
+    def forget_login_attempt(
+        self, subjects: Sequence[str], at: float, *, clear: str | None = None
+    ) -> None:
+        """Strike off one attempt's rows, and every row of ``clear``."""
+        with self.transaction() as db:
+            db.executemany(
+                "DELETE FROM login_failures WHERE subject = ? AND at = ?",
                 [(subject, at) for subject in subjects],
             )
+            if clear is not None:
+                db.execute("DELETE FROM login_failures WHERE subject = ?", (clear,))
 
-    def clear_login_failures(self, subject: str) -> None:
+    def clear_login_failures(self, subject: str, *, prefix: str | None = None) -> int:
+        """Delete the rows of ``subject`` and of every subject starting with ``prefix``."""
         with self.transaction() as db:
-            db.execute("DELETE FROM login_failures WHERE subject = ?", (subject,))
+            cursor = db.execute("DELETE FROM login_failures WHERE subject = ?", (subject,))
+            cleared = max(cursor.rowcount, 0)
+            if prefix:
+                cursor = db.execute(
+                    "DELETE FROM login_failures WHERE substr(subject, 1, ?) = ?",
+                    (len(prefix), prefix),
+                )
+                cleared += max(cursor.rowcount, 0)
+        return cleared
 
     # -- audit log --------------------------------------------------------------------
 

@@ -25,6 +25,10 @@ CHROMIUM_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Chromium puts sandboxed frames (X's widget document) in processes of their own, where
+    # Playwright sees and routes none of their requests; keep them in the page's process so
+    # the loopback fence and RequestLog cover them too.
+    "--disable-features=IsolateSandboxedIframes",
 )
 AXE_JS = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")

@@ -234,6 +234,7 @@ def test_loaded_facebook_page_keeps_the_frame_size(
     element, frame = frame_of(page, "page")
     before = element.bounding_box()
     frame.locator("button[value=once]").click()
+    frame.wait_for_url(re.compile(r".*/consent$"))
     frame.locator("iframe.facebook-plugin").wait_for(state="attached")
     page.wait_for_timeout(300)
     assert element.bounding_box() == before
@@ -318,7 +319,7 @@ def test_frame_js_is_quiet_at_the_top_level(
     page.goto(f"{site.base}/facebook/{FACEBOOK_SLUG}?fit=1", wait_until="networkidle")
     if loaded:
         page.locator("button[value=once]").click()
-        page.wait_for_url(re.compile(r".*consent="))
+        page.wait_for_url(re.compile(r".*/consent$"))
         page.locator("[role=status]").filter(has_text="Facebook").wait_for(state="attached")
     page.wait_for_timeout(400)
     assert _messages(page) == []
@@ -335,7 +336,7 @@ def test_consent_click_announces_and_focuses_the_content(
     status = page.locator("[role=status]")
     assert status.count() == 0
     page.locator("button[value=once]").click()
-    page.wait_for_url(re.compile(r".*consent="))
+    page.wait_for_url(re.compile(r".*/consent$"))
     page.wait_for_function("() => document.activeElement?.tagName === 'IFRAME'")
     assert page.locator("iframe.facebook-plugin").evaluate("(f) => f === document.activeElement")
     status.filter(has_text="Facebook content loaded.").wait_for(state="attached")
@@ -345,7 +346,7 @@ def test_consent_click_announces_and_focuses_the_content(
     status.filter(has_text="Facebook content loaded.").wait_for(state="attached")
     assert page.evaluate("() => document.activeElement === document.body")
 
-    # "Always" redirects without a token; the click still moves focus.
+    # "Always" redirects back to the embed's own page; the click still moves focus.
     page.goto(f"{site.base}/facebook/{FACEBOOK_SLUG}?lang=en", wait_until="networkidle")
     page.locator("button[value=always]").click()
     page.wait_for_function("() => document.activeElement?.tagName === 'IFRAME'")

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 
+from .. import login_throttle
 from ..services import Services
 from ..users import UserError, check_password, check_username, set_password
 from .common import CommandError, SubParsers, with_services
@@ -21,6 +22,9 @@ def register(commands: SubParsers) -> None:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     add.set_defaults(command=_user_add)
+    unlock = user.add_parser("unlock", help="clear an account's failed logins")
+    unlock.add_argument("name")
+    unlock.set_defaults(command=_user_unlock)
 
 
 def _user_add(args: argparse.Namespace) -> int:
@@ -36,6 +40,18 @@ def _user_add(args: argparse.Namespace) -> int:
         except UserError as error:
             raise CommandError(str(error)) from None
         print(f"{args.name}: {'created' if created else 'password reset'}")
+        return 0
+
+    return with_services(work)
+
+
+def _user_unlock(args: argparse.Namespace) -> int:
+    async def work(services: Services) -> int:
+        if services.store.get_user_hash(args.name) is None:
+            raise CommandError(f"no admin account named {args.name!r}")
+        cleared = login_throttle.unlock(services.store, args.name)
+        services.store.audit("cli", "user.unlock", args.name, None, None)
+        print(f"{args.name}: unlocked ({cleared} failed attempts cleared)")
         return 0
 
     return with_services(work)

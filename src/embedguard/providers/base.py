@@ -88,6 +88,11 @@ class LoadedView:
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+    # A view that runs the provider's own script names the template of a separate document
+    # for it; the page puts that document into a sandboxed frame with an opaque origin
+    # (templates/embed/script_sandbox.html), never into the origin that serves /consent
+    # and /admin. A provider whose consented_sources admit script must set it.
+    script_document: str | None = None
 
 
 CSPSources = Mapping[str, tuple[str, ...]]

@@ -205,6 +205,7 @@ class TwitterProvider(Provider):
         return LoadedView(
             "providers/twitter_loaded.html",
             {**self._common_context(embed), "widgets_script": _WIDGETS_SCRIPT},
+            script_document="providers/twitter_widget.html",
         )
 
     def source_url(self, embed: Embed) -> str:

@@ -26,7 +26,7 @@ from .common import (
     safe_next,
     services_of,
 )
-from .embed import current_consent
+from .embed import current_consent, loaded_once
 
 SCOPES = ("once", "always")
 # Written as DESIGN.md spells it; Starlette passes the value through unchanged.
@@ -63,9 +63,8 @@ async def give_consent(request: Request) -> Response:
         embed = _shown_at(services, provider, next_path)
         if embed is None:
             return error_page(request, 400)
-        token = services.consent_codec().once_token(provider.name, embed.key)
         services.usage.add(provider.name, embed.key, "load_once")
-        return RedirectResponse(_with_param(next_path, ONCE_PARAMETER, token), status_code=303)
+        return loaded_once(request, services, provider, embed, next_path)
     consent = current_consent(request, services).with_provider(
         provider.name, services.live.policy_version()
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from ..consent import COOKIE_NAME, Consent
+from ..i18n import choose_language
 from ..notices import notice_texts
 from ..posters import Poster
 from ..preview import PARAMETER as PREVIEW_PARAMETER
@@ -48,13 +49,8 @@ def _endpoint_for(provider: Provider) -> Endpoint:
             return unavailable(request, platform_link(provider, item_id), provider)
         lang = language_of(request)
         consent = current_consent(request, services)
-        once_token = request.query_params.get(ONCE_PARAMETER)
         if consent.allows(provider.name):
             return _loaded(request, services, provider, embed, lang, always=True)
-        if once_token and services.consent_codec().once_allows(
-            once_token, provider.name, embed.key
-        ):
-            return _loaded(request, services, provider, embed, lang, always=False)
         return _placeholder(request, services, provider, embed, lang)
 
     endpoint.__name__ = f"embed_{provider.name}"
@@ -129,6 +125,16 @@ def _placeholder(
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
+def loaded_once(
+    request: Request, services: Services, provider: Provider, embed: Embed, page_path: str
+) -> Response:
+    """The loaded page as the answer to the "load once" POST itself: no URL or token that
+    another site or a later visit could open again."""
+    query = dict(parse_qsl(urlsplit(page_path).query))
+    lang = choose_language(query.get("lang"), request.headers.get("accept-language"))
+    return _loaded(request, services, provider, embed, lang, always=False, query=query)
+
+
 def _loaded(
     request: Request,
     services: Services,
@@ -137,19 +143,28 @@ def _loaded(
     lang: str,
     *,
     always: bool,
+    query: Mapping[str, str] | None = None,
 ) -> Response:
-    page = _page_path(provider, embed, request.query_params, lang)
+    query = request.query_params if query is None else query
+    page = _page_path(provider, embed, query, lang)
 
     def render() -> bytes:
         # Everything the page shows comes from the embed and the page path (which holds
         # the passthrough parameters), so it is cached like the placeholder.
-        view = provider.loaded_view(embed, request.query_params, lang)
+        view = provider.loaded_view(embed, query, lang)
         context = {
             **_base_context(provider, embed, lang, page),
             **view.context,
             "always": always,
             "frame_js": True,
         }
+        if view.script_document is not None:
+            context["script_document"] = services.templates.render(
+                view.script_document, lang, context
+            )
+        elif provider.consented_sources.get("script-src"):
+            # Provider script must never run with the origin that serves /consent and /admin.
+            raise RuntimeError(f"{provider.name} loads script outside a sandboxed document")
         return services.templates.render(view.template, lang, context).encode()
 
     body = services.pages.memo(services.store.generation(), ("loaded", page, always), render)

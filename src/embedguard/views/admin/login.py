@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import anyio
+import functools
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ... import auth
+from ... import auth, login_throttle, password_checks
 from ...users import MAX_PASSWORD_LENGTH, verify_password
 from ..common import form_text, read_form, safe_next, services_of
 from .base import N_, Admin, action, admin_language, csrf_ok, forbidden, message, render
@@ -50,17 +51,28 @@ async def login(request: Request) -> Response:
     password = form_text(form, "password", max_length=MAX_PASSWORD_LENGTH) or ""
     next_path = _next_path(form_text(form, "next"))
     now = services.clock()
-    client = auth.client_subject(request.client.host if request.client else None)
-    if auth.throttled(services.store, name, client, now):
+    key = login_throttle.client_key(services.settings.secret_keys)
+    client = login_throttle.client_subject(request.client.host if request.client else None, key)
+    if not password_checks.reserve():
+        text = N_("Too many logins are being checked right now. Please try again shortly.")
+        return _login_page(request, lang, next_path, error=text, status_code=503)
+    try:
+        attempt = login_throttle.begin(services.store, name, client, now)
+    except BaseException:
+        password_checks.release()
+        raise
+    if attempt is None:
+        password_checks.release()
         text = N_("Too many failed attempts. Please wait 15 minutes and try again.")
         return _login_page(request, lang, next_path, error=text, status_code=429)
-    ok = await anyio.to_thread.run_sync(verify_password, services.store, name, password)
+    ok = await password_checks.run_reserved(
+        functools.partial(verify_password, services.store, name, password)
+    )
     stored = services.store.get_user_hash(name) if ok else None
     if stored is None:
-        auth.record_failure(services.store, name, client, now)
         text = N_("The user name or the password is wrong.")
         return _login_page(request, lang, next_path, error=text, status_code=401)
-    auth.record_success(services.store, name)
+    login_throttle.succeeded(services.store, attempt)
     auth.start_session(request.session, name, stored, now)
     request.session["lang"] = lang
     services.store.audit(name, "user.login", name, None, None)
