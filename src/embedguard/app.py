@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import BaseRoute, Route
 
+from .hotpath import HotPath
 from .security import SecurityHeadersMiddleware
 from .services import Services
 from .settings import Settings
@@ -62,6 +63,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(
         routes=routes(services),
         middleware=[
+            # First: the embed pages, posters and static files it answers skip the rest.
+            Middleware(HotPath, services=services),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=services.live.frame_ancestors),
             # Visitor routes take at most small forms; the admin mount raises its own
             # limit. Inside the security middleware, so a 413 carries the headers too.

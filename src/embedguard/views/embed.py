@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +13,7 @@ from starlette.routing import Route
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
 from ..notices import notice_texts
 from ..posters import Poster
+from ..prepared import Prepared
 from ..providers import Provider, Registry
 from ..security import build_csp
 from ..services import Services
@@ -21,6 +21,7 @@ from ..store import Embed
 from .common import error_page, language_of, services_of
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+_HTML = "text/html; charset=utf-8"
 
 
 def embed_routes(registry: Registry) -> list[Route]:
@@ -93,9 +94,20 @@ def _base_context(provider: Provider, embed: Embed, lang: str, page: str) -> dic
 def _placeholder(
     request: Request, services: Services, provider: Provider, embed: Embed, lang: str
 ) -> Response:
-    page = _page_path(provider, embed, request.query_params, lang)
+    page = placeholder_page(services, provider, embed, lang, request.query_params)
+    services.usage.add(provider.name, embed.key, "view")
+    etag = page.representation(request.headers.get("accept-encoding")).etag
+    not_modified = etag is not None and etag in request.headers.get("if-none-match", "")
+    return page.response(request, not_modified=not_modified)
 
-    def render() -> tuple[bytes, str]:
+
+def placeholder_page(
+    services: Services, provider: Provider, embed: Embed, lang: str, query: Mapping[str, str]
+) -> Prepared:
+    """The pre-consent page, rendered and compressed once per store generation."""
+    page = _page_path(provider, embed, query, lang)
+
+    def render() -> Prepared:
         context = {
             **_base_context(provider, embed, lang, page),
             **provider.placeholder_context(embed, lang, services.store.list_embeds(provider.name)),
@@ -103,18 +115,10 @@ def _placeholder(
             "notice_extra": notice_texts(services.store, provider.name)[lang],
         }
         body = services.templates.render(provider.placeholder_template, lang, context).encode()
-        return body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'
+        headers = {"cache-control": "public, no-cache", "vary": "Cookie, Accept-Language"}
+        return Prepared(body, _HTML, headers, etag_length=20)
 
-    body, etag = services.pages.memo(services.store.generation(), ("placeholder", page), render)
-    services.usage.add(provider.name, embed.key, "view")
-    headers = {
-        "cache-control": "public, no-cache",
-        "etag": etag,
-        "vary": "Cookie, Accept-Language",
-    }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+    return services.pages.memo(services.store.generation(), ("placeholder", page), render)
 
 
 def _loaded(
@@ -126,27 +130,38 @@ def _loaded(
     *,
     always: bool,
 ) -> Response:
-    page = _page_path(provider, embed, request.query_params, lang)
+    return loaded_page(services, provider, embed, lang, request.query_params, always).response(
+        request
+    )
 
-    def render() -> bytes:
+
+def loaded_page(
+    services: Services,
+    provider: Provider,
+    embed: Embed,
+    lang: str,
+    query: Mapping[str, str],
+    always: bool,
+) -> Prepared:
+    """The page with the provider's content, rendered and compressed once per generation."""
+    page = _page_path(provider, embed, query, lang)
+
+    def render() -> Prepared:
         # Everything the page shows comes from the embed and the page path (which holds
         # the passthrough parameters), so it is cached like the placeholder.
-        view = provider.loaded_view(embed, request.query_params, lang)
+        view = provider.loaded_view(embed, query, lang)
         context = {
             **_base_context(provider, embed, lang, page),
             **view.context,
             "always": always,
             "frame_js": True,
         }
-        return services.templates.render(view.template, lang, context).encode()
-
-    body = services.pages.memo(services.store.generation(), ("loaded", page, always), render)
-    return Response(
-        body,
-        media_type="text/html; charset=utf-8",
-        headers={
+        body = services.templates.render(view.template, lang, context).encode()
+        headers = {
             "cache-control": "private, no-store",
             "content-security-policy": build_csp(provider.consented_sources),
             "vary": "Cookie, Accept-Language",
-        },
-    )
+        }
+        return Prepared(body, _HTML, headers)
+
+    return services.pages.memo(services.store.generation(), ("loaded", page, always), render)

@@ -1,0 +1,221 @@
+"""Plain-ASGI answers for the requests that carry the traffic.
+
+An embed page (the placeholder and its 304, or the loaded page under "always" consent),
+posters and static files are answered here from bytes and header lists prepared once
+(prepared.py), plus the security headers made once per (policy, frame-ancestors): no
+Request object, no routing table walk, no per-request header building. The answers are
+the ones the Starlette views give, byte for byte (tests/test_hotpath.py compares them).
+
+Anything else, and anything unusual about such a request (not GET, a body, a root path,
+a load-once token, an embedguard cookie other than the consent cookie, a repeated
+header, an unknown item, a storage error), goes to the full app unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.convertors import Convertor
+from starlette.requests import cookie_parser
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from .i18n import choose_language
+from .prepared import RawHeaders, Representation
+from .providers import Provider
+from .security import security_headers
+from .services import Services
+from .views.embed import loaded_page, placeholder_page
+
+Answer = tuple[int, RawHeaders, bytes]
+_Matcher = tuple[Any, dict[str, Convertor[Any]], Provider]
+# Every cookie embedguard sets starts with this; the full app reads any but consent.
+_OWN_COOKIE_PREFIX = "eg_"
+_MAX_REMEMBERED_CONSENTS = 4096
+
+
+class _RequestHeaders:
+    __slots__ = ("accept_encoding", "accept_language", "cookie", "if_none_match")
+
+    def __init__(self) -> None:
+        self.cookie: str | None = None
+        self.accept_language: str | None = None
+        self.accept_encoding: str | None = None
+        self.if_none_match: str | None = None
+
+
+def _read_headers(raw: list[tuple[bytes, bytes]]) -> _RequestHeaders | None:
+    """The four headers the hot path looks at; None when the full app must decide."""
+    found = _RequestHeaders()
+    for name, value in raw:
+        if name == b"cookie":
+            if found.cookie is not None:
+                return None
+            found.cookie = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            found.accept_encoding = found.accept_encoding or value.decode("latin-1")
+        elif name == b"accept-language":
+            if found.accept_language is None:
+                found.accept_language = value.decode("latin-1")
+        elif name == b"if-none-match":
+            if found.if_none_match is None:
+                found.if_none_match = value.decode("latin-1")
+        elif name in (b"content-length", b"transfer-encoding"):
+            return None  # a body on a GET: the body-limit middleware answers that
+    return found
+
+
+class HotPath:
+    """Outermost middleware (inside Starlette's error handler) of create_app."""
+
+    def __init__(self, app: ASGIApp, *, services: Services) -> None:
+        self.app = app
+        self.services = services
+        self._matchers: list[_Matcher] = []
+        for provider in services.registry:
+            for pattern in provider.routes:
+                regex, _, convertors = compile_path(pattern)
+                self._matchers.append((regex, convertors, provider))
+        self._consents = _ConsentMemo(services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            answer = self._answer(scope)
+            if answer is not None:
+                status, headers, body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    def _answer(self, scope: Scope) -> Answer | None:
+        headers = _read_headers(scope["headers"])
+        if headers is None:
+            return None
+        path: str = scope["path"]
+        try:
+            if path.startswith("/static/"):
+                return self._static(path[len("/static/") :], headers)
+            if path.startswith("/posters/"):
+                return self._poster(path[len("/posters/") :])
+            return self._embed(path, scope["query_string"], headers)
+        except Exception:
+            # Whatever went wrong (storage, say), the full app meets it again and turns it
+            # into the page it always gave; nothing has been sent or counted yet.
+            return None
+
+    def _security(self, policy: bytes | None) -> tuple[tuple[bytes, bytes], ...]:
+        return security_headers(policy, self.services.live.frame_ancestors())
+
+    def _send(self, representation: Representation, not_modified: bool) -> Answer:
+        security = self._security(representation.policy)
+        if not_modified:
+            return 304, [*representation.not_modified_without_policy, *security], b""
+        return 200, [*representation.headers_without_policy, *security], representation.body
+
+    def _static(self, name: str, headers: _RequestHeaders) -> Answer | None:
+        asset = self.services.assets.get(name)
+        if asset is None:
+            return None
+        chosen = asset.prepared.representation(headers.accept_encoding)
+        return self._send(chosen, headers.if_none_match == chosen.etag)
+
+    def _poster(self, name: str) -> Answer | None:
+        if not name or "/" in name:
+            return None
+        found = self.services.posters.read(name)
+        if found is None:
+            return None
+        body, media_type = found
+        own = [
+            (b"cache-control", b"public, max-age=31536000, immutable"),
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", media_type.encode("latin-1")),
+        ]
+        return 200, [*own, *self._security(None)], body
+
+    def _embed(self, path: str, query_string: bytes, headers: _RequestHeaders) -> Answer | None:
+        route = self._route(path)
+        if route is None:
+            return None
+        provider, params = route
+        query = _query(query_string)
+        if ONCE_PARAMETER in query:
+            return None
+        ours, consent_cookie = _consent_cookie(headers.cookie)
+        if not ours:
+            return None
+        services = self.services
+        item_id = provider.item_id_from_path(params)
+        embed = services.allowlist.shown(provider, item_id, query) if item_id else None
+        if embed is None:
+            return None
+        lang = choose_language(query.get("lang"), headers.accept_language)
+        if consent_cookie and self._consents.read(consent_cookie).allows(provider.name):
+            page = loaded_page(services, provider, embed, lang, query, True)
+            return self._send(page.representation(headers.accept_encoding), False)
+        page = placeholder_page(services, provider, embed, lang, query)
+        chosen = page.representation(headers.accept_encoding)
+        services.usage.add(provider.name, embed.key, "view")
+        etag = chosen.etag
+        return self._send(chosen, etag is not None and etag in (headers.if_none_match or ""))
+
+    def _route(self, path: str) -> tuple[Provider, dict[str, Any]] | None:
+        # The embed routes come first in app.routes, so the first match here is the
+        # router's too.
+        for regex, convertors, provider in self._matchers:
+            match = regex.match(path)
+            if match:
+                params = {k: convertors[k].convert(v) for k, v in match.groupdict().items()}
+                return provider, params
+        return None
+
+
+def _query(query_string: bytes) -> Mapping[str, str]:
+    # As Starlette's QueryParams reads it: latin-1, blanks kept, the last value wins.
+    if not query_string:
+        return {}
+    return dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+def _consent_cookie(cookie: str | None) -> tuple[bool, str | None]:
+    """(whether the hot path may answer, the consent cookie's value or None): not when
+    another embedguard cookie is present, the full app decides then."""
+    if cookie is None or _OWN_COOKIE_PREFIX not in cookie:
+        return True, None
+    cookies = cookie_parser(cookie)
+    if any(name.startswith(_OWN_COOKIE_PREFIX) and name != COOKIE_NAME for name in cookies):
+        return False, None
+    return True, cookies.get(COOKIE_NAME)
+
+
+class _ConsentMemo:
+    """Consent cookies already verified, until their lifetime ends or the store changes
+    (policy version and lifetime live there): a returning visitor's page views skip the
+    HMAC, base64 and JSON. Only valid cookies are remembered; bounded in size."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._generation: object = None
+        self._entries: dict[str, tuple[Consent, float]] = {}
+
+    def read(self, value: str) -> Consent:
+        services = self._services
+        generation = services.store.generation()
+        if generation != self._generation:
+            self._entries.clear()
+            self._generation = generation
+        remembered = self._entries.get(value)
+        if remembered is not None and time.time() < remembered[1]:
+            return remembered[0]
+        codec = services.consent_codec()
+        consent = codec.read_cookie(value, services.live.policy_version())
+        if consent.given_at:
+            if len(self._entries) >= _MAX_REMEMBERED_CONSENTS:
+                del self._entries[next(iter(self._entries))]
+            self._entries[value] = (consent, consent.given_at + codec.max_age)
+        return consent
