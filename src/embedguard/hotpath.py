@@ -25,10 +25,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .consent import COOKIE_NAME, ONCE_PARAMETER, Consent
 from .i18n import choose_language
-from .prepared import RawHeaders, Representation
+from .prepared import Prepared, RawHeaders, Representation
 from .providers import Provider
 from .security import security_headers
 from .services import Services
+from .store import Embed
 from .views.embed import loaded_page, placeholder_page
 
 Answer = tuple[int, RawHeaders, bytes]
@@ -36,6 +37,7 @@ _Matcher = tuple[Any, dict[str, Convertor[Any]], Provider]
 # Every cookie embedguard sets starts with this; the full app reads any but consent.
 _OWN_COOKIE_PREFIX = "eg_"
 _MAX_REMEMBERED_CONSENTS = 4096
+_MAX_REMEMBERED_PAGES = 4096
 
 
 class _RequestHeaders:
@@ -81,6 +83,9 @@ class HotPath:
                 regex, _, convertors = compile_path(pattern)
                 self._matchers.append((regex, convertors, provider))
         self._consents = _ConsentMemo(services)
+        # What each embed URL (with its Accept-Language) resolved to, for one generation.
+        self._generation: object = None
+        self._pages: dict[tuple[str, bytes, str | None], _EmbedPage] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
@@ -139,30 +144,46 @@ class HotPath:
         return 200, [*own, *self._security(None)], body
 
     def _embed(self, path: str, query_string: bytes, headers: _RequestHeaders) -> Answer | None:
+        generation = self.services.store.generation()
+        if generation != self._generation:
+            self._pages.clear()
+            self._generation = generation
+        key = (path, query_string, headers.accept_language)
+        page = self._pages.get(key)
+        if page is None:
+            page = self._resolve(path, query_string, headers.accept_language)
+            if page is None:
+                return None
+            if len(self._pages) >= _MAX_REMEMBERED_PAGES:
+                self._pages.clear()
+            self._pages[key] = page
+        ours, consent_cookie = _consent_cookie(headers.cookie)
+        if not ours or page.once:
+            return None
+        if consent_cookie and self._consents.read(consent_cookie).allows(page.provider.name):
+            return self._send(page.loaded().representation(headers.accept_encoding), False)
+        chosen = page.placeholder.representation(headers.accept_encoding)
+        self.services.usage.add(page.provider.name, page.embed.key, "view")
+        etag = chosen.etag
+        return self._send(chosen, etag is not None and etag in (headers.if_none_match or ""))
+
+    def _resolve(
+        self, path: str, query_string: bytes, accept_language: str | None
+    ) -> _EmbedPage | None:
+        """What a URL shows, as the endpoint in views/embed.py decides it before consent."""
         route = self._route(path)
         if route is None:
             return None
         provider, params = route
         query = _query(query_string)
-        if ONCE_PARAMETER in query:
-            return None
-        ours, consent_cookie = _consent_cookie(headers.cookie)
-        if not ours:
-            return None
         services = self.services
         item_id = provider.item_id_from_path(params)
         embed = services.allowlist.shown(provider, item_id, query) if item_id else None
         if embed is None:
             return None
-        lang = choose_language(query.get("lang"), headers.accept_language)
-        if consent_cookie and self._consents.read(consent_cookie).allows(provider.name):
-            page = loaded_page(services, provider, embed, lang, query, True)
-            return self._send(page.representation(headers.accept_encoding), False)
-        page = placeholder_page(services, provider, embed, lang, query)
-        chosen = page.representation(headers.accept_encoding)
-        services.usage.add(provider.name, embed.key, "view")
-        etag = chosen.etag
-        return self._send(chosen, etag is not None and etag in (headers.if_none_match or ""))
+        lang = choose_language(query.get("lang"), accept_language)
+        placeholder = placeholder_page(services, provider, embed, lang, query)
+        return _EmbedPage(services, provider, embed, lang, query, placeholder)
 
     def _route(self, path: str) -> tuple[Provider, dict[str, Any]] | None:
         # The embed routes come first in app.routes, so the first match here is the
@@ -173,6 +194,36 @@ class HotPath:
                 params = {k: convertors[k].convert(v) for k, v in match.groupdict().items()}
                 return provider, params
         return None
+
+
+class _EmbedPage:
+    """An embed URL resolved: its placeholder now, its loaded page when first asked for."""
+
+    def __init__(
+        self,
+        services: Services,
+        provider: Provider,
+        embed: Embed,
+        lang: str,
+        query: Mapping[str, str],
+        placeholder: Prepared,
+    ) -> None:
+        self.provider = provider
+        self.embed = embed
+        self.placeholder = placeholder
+        # A load-once token is for the full app to check.
+        self.once = ONCE_PARAMETER in query
+        self._services = services
+        self._lang = lang
+        self._query = query
+        self._loaded: Prepared | None = None
+
+    def loaded(self) -> Prepared:
+        if self._loaded is None:
+            self._loaded = loaded_page(
+                self._services, self.provider, self.embed, self._lang, self._query, True
+            )
+        return self._loaded
 
 
 def _query(query_string: bytes) -> Mapping[str, str]:
