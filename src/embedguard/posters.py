@@ -6,6 +6,7 @@ a content-hash name, so `/posters/{name}` can be served with immutable caching.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -17,9 +18,16 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageCms, ImageDraw, ImageOps
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageCms, ImageDraw, ImageOps
+else:
+    Image, ImageCms, ImageDraw, ImageOps = (
+        lazy_module(f"PIL.{name}") for name in ("Image", "ImageCms", "ImageDraw", "ImageOps")
+    )
 
 POSTER_WIDTHS: tuple[int, ...] = (480, 960, 1280)
 
@@ -38,7 +46,6 @@ _MEDIA_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
 _NAME_RE = re.compile(r"[0-9a-f]{20}")
 _FILENAME_RE = re.compile(r"([0-9a-f]{20})-(\d{2,4})\.(webp|jpg)")
 _BACKGROUND = (240, 240, 240)
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 # Calm, neutral gradient pairs for generated previews: (top, bottom).
 _NEUTRAL_PALETTE = (
     ((74, 85, 104), (45, 52, 64)),
@@ -257,10 +264,15 @@ def _flatten(image: Image.Image) -> Image.Image:
 def _apply_profile(image: Image.Image, icc: bytes) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+        converted = ImageCms.profileToProfile(image, source, _srgb(), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return image  # a broken or mismatched profile: keep the pixels as they are
     return converted if converted is not None else image
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _widths_for(source_width: int) -> tuple[int, ...]:

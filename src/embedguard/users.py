@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from argon2 import PasswordHasher
@@ -14,9 +15,14 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
 _hasher = PasswordHasher()
-# Verifying against a fixed hash for unknown names costs the same time as for known ones,
-# so response times do not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("embedguard-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verifying against a fixed hash for unknown names costs the same time as for known
+    # ones, so response times do not reveal which accounts exist. Made on first use, not
+    # at import: hashing takes most of a second and 64 MiB, and visitors never need it.
+    return _hasher.hash("embedguard-no-such-user")
 
 
 class UserError(ValueError):
@@ -49,7 +55,7 @@ def verify_password(store: Store, name: str, password: str) -> bool:
     if len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return stored is not None
