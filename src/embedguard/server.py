@@ -53,7 +53,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._start_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_timer()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -84,20 +86,29 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._stop_head_timer()
         super().on_headers_complete()
 
     def _start_head(self) -> None:
         self._in_head = True
         self._too_large = False
         self._head_bytes = self._raw_head_bytes = self._head_fields = 0
+        self._head_started = self.loop.time()
+        # One timer per connection, not per request: when it fires it checks the request
+        # under way, so a busy keep-alive connection does not schedule one per request.
         if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+            self._head_timer = self.loop.call_at(
+                self._head_started + self.header_timeout, self._check_head
+            )
 
-    def _stop_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+    def _check_head(self) -> None:
+        self._head_timer = None
+        if not self._in_head or self.transport.is_closing():
+            return
+        deadline = self._head_started + self.header_timeout
+        if self.loop.time() >= deadline:
+            self.transport.close()
+        else:
+            self._head_timer = self.loop.call_at(deadline, self._check_head)
 
     def _count(self, size: int, fields: int) -> None:
         self._head_bytes += size
@@ -107,15 +118,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             raise _HeadTooLarge  # stops the parser; uvicorn then calls send_400_response
 
     def _refuse(self) -> None:
-        self._stop_head_timer()
         self._in_head = False
         if not self.transport.is_closing():
             self.transport.write(_TOO_LARGE)
-            self.transport.close()
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self._in_head and not self.transport.is_closing():
             self.transport.close()
 
 
