@@ -78,6 +78,7 @@ class Result:
     p99_ms: float
     errors: int
     body_bytes: int
+    cpu_us: float = 0.0  # server CPU time (user + system) per request, microseconds
 
 
 # --- the servers ---------------------------------------------------------------------------
@@ -193,7 +194,11 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def embedguard_command(port: int, workers: int) -> list[str]:
+def embedguard_command(port: int, workers: int, h11: bool = False) -> list[str]:
+    if h11:  # the alternative to embedguard's own protocol: h11 with its header size cap
+        command = [sys.executable, "-m", "uvicorn", "--factory", "embedguard.asgi:create"]
+        command += ["--http", "h11", "--h11-max-incomplete-event-size", str(16 * 1024)]
+        return [*command, "--no-access-log", "--host", HOST, "--port", str(port)]
     command = [sys.executable, "-m", "embedguard", "serve", "--host", HOST, "--port", str(port)]
     return [*command, "--workers", str(workers)] if workers > 1 else command
 
@@ -406,19 +411,38 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return int(status_line.split()[1])
 
 
-def measure(base: str, scenario: Scenario, args: argparse.Namespace, path: str = "") -> Result:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a server and its workers have used so far."""
+    ticks = 0
+    for each in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    base: str, scenario: Scenario, args: argparse.Namespace, path: str = "", pid: int = 0
+) -> Result:
     url = base + (path or scenario.path)
     seconds = min(args.duration, MAX_DURATION)
-    if args.tool == "wrk":
+    if args.tool == "wrk" and args.warmup > 0:
         wrk_load(url, scenario.headers, min(args.warmup, MAX_DURATION), args.connections, 1)
+    if args.tool == "python" and args.warmup > 0:
+        asyncio.run(python_load(url, scenario.headers, scenario.status, args.warmup, 8))
+    cpu_before = cpu_seconds(pid) if pid else 0.0
+    if args.tool == "wrk":
         numbers = wrk_load(url, scenario.headers, seconds, args.connections, args.threads)
     else:
-        asyncio.run(python_load(url, scenario.headers, scenario.status, args.warmup, 8))
         numbers = asyncio.run(
             python_load(url, scenario.headers, scenario.status, seconds, args.connections)
         )
+    cpu = (cpu_seconds(pid) - cpu_before) if pid else 0.0
     requests, rps, p50, p90, p99, errors = numbers
-    return Result(scenario.name, args.tool, requests, seconds, rps, p50, p90, p99, errors, 0)
+    cpu_us = cpu / requests * 1e6 if requests else 0.0
+    return Result(
+        scenario.name, args.tool, requests, seconds, rps, p50, p90, p99, errors, 0, cpu_us
+    )
 
 
 # --- profiling -------------------------------------------------------------------------------
@@ -498,6 +522,12 @@ class Row:
     def ratios(self) -> list[float]:
         return [o.rps / f.rps for o, f in zip(self.ours, self.floor, strict=True) if f.rps]
 
+    def cpu_ratios(self) -> list[float]:
+        """Floor CPU per request over ours: the throughput ratio when CPU-bound, and far
+        steadier than req/s while other processes compete for the cores."""
+        pairs = zip(self.ours, self.floor, strict=True)
+        return [f.cpu_us / o.cpu_us for o, f in pairs if o.cpu_us and f.cpu_us]
+
 
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
@@ -506,6 +536,7 @@ def _median(values: list[float]) -> float:
 def table(rows: list[Row]) -> str:
     header = (
         f"{'scenario':<18} {'bytes':>7} {'req/s':>8} {'floor':>8} {'ratio':>6} "
+        f"{'CPU us':>7} {'floor':>6} {'ratio':>6} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'floor p99':>9} {'errors':>6}"
     )
     lines = [header, "-" * len(header)]
@@ -513,6 +544,8 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"{row.name:<18} {row.body_bytes:>7,} {_median([r.rps for r in row.ours]):>8,.0f} "
             f"{_median([r.rps for r in row.floor]):>8,.0f} {_median(row.ratios()):>6.2f} "
+            f"{_median([r.cpu_us for r in row.ours]):>7.0f} "
+            f"{_median([r.cpu_us for r in row.floor]):>6.0f} {_median(row.cpu_ratios()):>6.2f} "
             f"{_median([r.p50_ms for r in row.ours]):>7.2f} "
             f"{_median([r.p99_ms for r in row.ours]):>7.2f} "
             f"{_median([r.p99_ms for r in row.floor]):>9.2f} "
@@ -523,16 +556,20 @@ def table(rows: list[Row]) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up each")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved pairs (medians)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", action="append", help="run only scenarios with this prefix")
     parser.add_argument("--workers", type=int, default=1, help="embedguard serve --workers")
+    parser.add_argument("--h11", action="store_true", help="uvicorn with h11 instead of serve")
     parser.add_argument(
         "--scaling", action="store_true", help="placeholder: 2 workers against 1, interleaved"
+    )
+    parser.add_argument(
+        "--soak", type=float, metavar="SECONDS", help="placeholder at 256 connections, errors"
     )
     parser.add_argument("--profile", metavar="SCENARIO", help="py-spy the server during it")
     parser.add_argument("--profile-top", type=int, default=15)
@@ -553,13 +590,18 @@ def compare_with_floor(
     rows = [Row(s.name, len(c.body)) for s, c in captured]
     port = free_port()
     with running(floor_command(port, manifest), {}, port, tmp) as floor:
-        for round_number in range(args.rounds):
-            for index, (scenario, _) in enumerate(captured):
-                rows[index].ours.append(measure(ours.base, scenario, args))
-                rows[index].floor.append(measure(floor.base, scenario, args, f"/floor/{index}"))
+        # Pairs back to back, per scenario: a load spike from elsewhere on the machine then
+        # hits both sides of a pair alike, and the median of the pair ratios stays put.
+        for index, (scenario, _) in enumerate(captured):
+            for pair in range(args.rounds):
+                warm = args if pair == 0 else argparse.Namespace(**{**vars(args), "warmup": 0})
+                rows[index].ours.append(measure(ours.base, scenario, warm, pid=ours.pid))
+                rows[index].floor.append(
+                    measure(floor.base, scenario, warm, f"/floor/{index}", floor.pid)
+                )
                 print(
-                    f"round {round_number + 1}: {scenario.name}: "
-                    f"{rows[index].ours[-1].rps:,.0f} vs floor {rows[index].floor[-1].rps:,.0f}",
+                    f"{scenario.name} pair {pair + 1}: {rows[index].ours[-1].rps:,.0f} "
+                    f"vs floor {rows[index].floor[-1].rps:,.0f}",
                     file=sys.stderr,
                 )
     return rows
@@ -597,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         poster = seed(data_dir)
         env = {"EMBEDGUARD_SECRET_KEYS": BENCH_KEY, "EMBEDGUARD_DATA_DIR": str(data_dir)}
         port = free_port()
-        with running(embedguard_command(port, args.workers), env, port, tmp) as ours:
+        command = embedguard_command(port, args.workers, args.h11)
+        with running(command, env, port, tmp) as ours:
             chosen = [
                 s
                 for s in scenarios(ours.base, poster)
@@ -606,6 +649,16 @@ def main(argv: list[str] | None = None) -> int:
             for scenario in chosen:  # once each, so every cache is filled
                 capture(ours.base, scenario)
             rest = rss_mb(ours.pid)
+            if args.soak:
+                soak = argparse.Namespace(**{**vars(args), "connections": 256, "warmup": 1.0})
+                soak.duration = min(args.soak, MAX_DURATION)
+                result = measure(ours.base, chosen[0], soak)
+                print(
+                    f"\nsoak: {chosen[0].name}, 256 connections, {soak.duration:g} s: "
+                    f"{result.requests:,} requests, {result.rps:,.0f} req/s, "
+                    f"p99 {result.p99_ms:.1f} ms, {result.errors} errors"
+                )
+                return 0
             if args.scaling:
                 summary = scaling(env, chosen[0], args, tmp)
                 print(f"\nworker scaling ({os.cpu_count()} CPUs, {args.tool}): {summary}")
@@ -620,8 +673,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = rss_mb(ours.pid)
     print(
         f"\nembedguard load benchmark: {args.tool}, {args.connections} connections, "
-        f"{min(args.duration, MAX_DURATION):g} s per measurement, {args.rounds} interleaved "
-        f"rounds (medians), {os.cpu_count()} CPUs, {args.workers} worker(s)"
+        f"{min(args.duration, MAX_DURATION):g} s per measurement, {args.rounds} back-to-back "
+        f"pairs with the floor (medians), {os.cpu_count()} CPUs, {args.workers} worker(s)"
     )
     print(table(rows))
     print(

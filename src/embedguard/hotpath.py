@@ -13,6 +13,7 @@ header, an unknown item, a storage error), goes to the full app unchanged.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -38,6 +39,7 @@ _Matcher = tuple[Any, dict[str, Convertor[Any]], Provider]
 _OWN_COOKIE_PREFIX = "eg_"
 _MAX_REMEMBERED_CONSENTS = 4096
 _MAX_REMEMBERED_PAGES = 4096
+_MAX_REMEMBERED_COOKIE_LENGTH = 512
 
 
 class _RequestHeaders:
@@ -238,10 +240,20 @@ def _consent_cookie(cookie: str | None) -> tuple[bool, str | None]:
     another embedguard cookie is present, the full app decides then."""
     if cookie is None or _OWN_COOKIE_PREFIX not in cookie:
         return True, None
+    if len(cookie) <= _MAX_REMEMBERED_COOKIE_LENGTH:
+        return _parsed_consent_cookie(cookie)
+    return _parse_consent_cookie(cookie)
+
+
+def _parse_consent_cookie(cookie: str) -> tuple[bool, str | None]:
     cookies = cookie_parser(cookie)
     if any(name.startswith(_OWN_COOKIE_PREFIX) and name != COOKIE_NAME for name in cookies):
         return False, None
     return True, cookies.get(COOKIE_NAME)
+
+
+# A returning visitor sends the same Cookie header with every page view.
+_parsed_consent_cookie = functools.lru_cache(maxsize=1024)(_parse_consent_cookie)
 
 
 class _ConsentMemo:
