@@ -85,9 +85,11 @@ class HotPath:
                 regex, _, convertors = compile_path(pattern)
                 self._matchers.append((regex, convertors, provider))
         self._consents = _ConsentMemo(services)
-        # What each embed URL (with its Accept-Language) resolved to, for one generation.
+        # For one store generation: what each embed URL (with its Accept-Language) resolved
+        # to, and the security headers per page policy.
         self._generation: object = None
         self._pages: dict[tuple[str, bytes, str | None], _EmbedPage] = {}
+        self._security_by_policy: dict[bytes | None, tuple[tuple[bytes, bytes], ...]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
@@ -105,6 +107,12 @@ class HotPath:
             return None
         path: str = scope["path"]
         try:
+            generation = self.services.store.generation()
+            if generation != self._generation:
+                # Pages, settings and framing origins may all have changed.
+                self._pages.clear()
+                self._security_by_policy.clear()
+                self._generation = generation
             if path.startswith("/static/"):
                 return self._static(path[len("/static/") :], headers)
             if path.startswith("/posters/"):
@@ -116,7 +124,11 @@ class HotPath:
             return None
 
     def _security(self, policy: bytes | None) -> tuple[tuple[bytes, bytes], ...]:
-        return security_headers(policy, self.services.live.frame_ancestors())
+        found = self._security_by_policy.get(policy)
+        if found is None:
+            found = security_headers(policy, self.services.live.frame_ancestors())
+            self._security_by_policy[policy] = found
+        return found
 
     def _send(self, representation: Representation, not_modified: bool) -> Answer:
         security = self._security(representation.policy)
@@ -146,10 +158,6 @@ class HotPath:
         return 200, [*own, *self._security(None)], body
 
     def _embed(self, path: str, query_string: bytes, headers: _RequestHeaders) -> Answer | None:
-        generation = self.services.store.generation()
-        if generation != self._generation:
-            self._pages.clear()
-            self._generation = generation
         key = (path, query_string, headers.accept_language)
         page = self._pages.get(key)
         if page is None:
