@@ -233,3 +233,23 @@ def test_demo_refuses_several_workers(env: dict[str, str]) -> None:
     assert main(["serve", "--demo", "--workers", "2"]) == 1
     with pytest.raises(SystemExit):
         main(["serve", "--workers", "0"])
+
+
+def test_connections_get_no_delay_whatever_the_listening_socket_says() -> None:
+    class Transport:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock = sock
+
+        def get_extra_info(self, name: str) -> socket.socket | None:
+            return self.sock if name == "socket" else None
+
+    # Like the socket uvicorn binds for several workers: protocol number 0, not TCP.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind((HOST, 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+                server._no_delay(Transport(accepted))  # type: ignore[arg-type]
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
