@@ -609,18 +609,21 @@ def compare_with_floor(
 
 def scaling(env: Mapping[str, str], chosen: Scenario, args: argparse.Namespace, tmp: Path) -> str:
     one, two = free_port(), free_port()
-    results: dict[int, list[float]] = {1: [], 2: []}
+    results: dict[int, list[Result]] = {1: [], 2: []}
     with (
         running(embedguard_command(one, 1), env, one, tmp) as single,
         running(embedguard_command(two, 2), env, two, tmp) as double,
     ):
         for _ in range(args.rounds):
-            results[1].append(measure(single.base, chosen, args).rps)
-            results[2].append(measure(double.base, chosen, args).rps)
-    ratios = [b / a for a, b in zip(results[1], results[2], strict=True) if a]
+            results[1].append(measure(single.base, chosen, args, pid=single.pid))
+            results[2].append(measure(double.base, chosen, args, pid=double.pid))
+    pairs = zip(results[1], results[2], strict=True)
+    ratios = [b.rps / a.rps for a, b in pairs if a.rps]
+    rps = {n: _median([r.rps for r in found]) for n, found in results.items()}
+    cpu = {n: _median([r.cpu_us for r in found]) for n, found in results.items()}
     return (
-        f"{chosen.name}: 1 worker {_median(results[1]):,.0f} req/s, 2 workers "
-        f"{_median(results[2]):,.0f} req/s, ratio {_median(ratios):.2f} "
+        f"{chosen.name}: 1 worker {rps[1]:,.0f} req/s ({cpu[1]:.0f} us CPU each), 2 workers "
+        f"{rps[2]:,.0f} req/s ({cpu[2]:.0f} us CPU each), ratio {_median(ratios):.2f} "
         f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
     )
 

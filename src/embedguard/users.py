@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
 from argon2 import PasswordHasher
@@ -15,14 +14,17 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
 _hasher = PasswordHasher()
+# Verifying against a fixed hash for unknown names costs the same time as for known ones,
+# so response times do not reveal which accounts exist. Made on first use, not at import:
+# hashing takes most of a second and 64 MiB, and visitors' pages never need it.
+_DUMMY_HASH: str | None = None
 
 
-@functools.cache
 def _dummy_hash() -> str:
-    # Verifying against a fixed hash for unknown names costs the same time as for known
-    # ones, so response times do not reveal which accounts exist. Made on first use, not
-    # at import: hashing takes most of a second and 64 MiB, and visitors never need it.
-    return _hasher.hash("embedguard-no-such-user")
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("embedguard-no-such-user")
+    return _DUMMY_HASH
 
 
 class UserError(ValueError):
