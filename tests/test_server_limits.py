@@ -253,3 +253,31 @@ def test_connections_get_no_delay_whatever_the_listening_socket_says() -> None:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
                 server._no_delay(Transport(accepted))  # type: ignore[arg-type]
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_server_log_lines_go_through_the_rate_limit() -> None:
+    config = server.log_config()
+    assert config["handlers"]["default"]["filters"] == ["rate_limit"]
+    assert config["loggers"]["asyncio"]["handlers"] == ["default"]
+    assert config["filters"]["rate_limit"]["()"] == "embedguard.server.RateLimitFilter"
+
+
+def test_asgi_module_builds_its_app_on_first_use(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from embedguard import asgi
+
+    fresh = importlib.reload(asgi)  # importing alone reads no setting
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = fresh.app
+    assert isinstance(app, Starlette) and fresh.app is app
+    with TestClient(app) as client:
+        assert client.get(f"/vimeo/{VIDEO}").status_code == 200
+    with pytest.raises(AttributeError):
+        _ = fresh.other
