@@ -640,7 +640,11 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         data_dir = tmp / "data"
         poster = seed(data_dir)
-        env = {"EMBEDGUARD_SECRET_KEYS": BENCH_KEY, "EMBEDGUARD_DATA_DIR": str(data_dir)}
+        env = {
+            "EMBEDGUARD_SECRET_KEYS": BENCH_KEY,
+            "EMBEDGUARD_DATA_DIR": str(data_dir),
+            "EMBEDGUARD_PUBLIC_URL": f"http://{HOST}",
+        }
         port = free_port()
         command = embedguard_command(port, args.workers, args.h11)
         with running(command, env, port, tmp) as ours:

@@ -143,3 +143,16 @@ def test_forged_consent_cookie_is_no_consent(client: TestClient, video: Embed) -
     for _ in range(2):
         page = client.get(PAGE, headers={"cookie": f"{COOKIE_NAME}={forged}"})
         assert 'value="once"' in page.text
+
+
+def test_hot_path_answers_are_counted_under_their_route(
+    client: TestClient, services: Services, video: Embed
+) -> None:
+    css = services.assets.url("embedguard.css")
+    poster = Poster.from_json(video.poster).filename(480, "jpg")
+    for path in (PAGE, PAGE, css, f"/posters/{poster}"):
+        assert client.get(path).status_code == 200
+    counts = services.metrics.requests
+    assert counts[("embed_vimeo_0", 200)] == 2
+    assert counts[("static", 200)] == 1
+    assert counts[("poster", 200)] == 1

@@ -36,7 +36,11 @@ def env(tmp_path: Path) -> dict[str, str]:
     services = Services.build(Settings(secret_keys=(KEY,), data_dir=data_dir))
     services.store.save_embed(Embed(key=f"vimeo:{VIDEO}", provider="vimeo", item_id=VIDEO))
     services.store.close()
-    return {"EMBEDGUARD_SECRET_KEYS": KEY, "EMBEDGUARD_DATA_DIR": str(data_dir)}
+    return {
+        "EMBEDGUARD_SECRET_KEYS": KEY,
+        "EMBEDGUARD_DATA_DIR": str(data_dir),
+        "EMBEDGUARD_PUBLIC_URL": "http://127.0.0.1",
+    }
 
 
 @pytest.fixture
@@ -257,8 +261,8 @@ def test_connections_get_no_delay_whatever_the_listening_socket_says() -> None:
 
 def test_server_log_lines_go_through_the_rate_limit() -> None:
     config = server.log_config()
-    assert config["handlers"]["default"]["filters"] == ["rate_limit"]
-    assert config["loggers"]["asyncio"]["handlers"] == ["default"]
+    assert config["handlers"]["stderr"]["filters"] == ["rate_limit"]
+    assert config["loggers"]["asyncio"]["handlers"] == ["stderr"]
     assert config["filters"]["rate_limit"]["()"] == "embedguard.server.RateLimitFilter"
 
 

@@ -17,11 +17,15 @@ from starlette.applications import Starlette
 
 
 def create() -> Starlette:
-    """A new app from the environment (a bad setting raises SettingsError)."""
+    """A new app from the environment (a bad or missing setting raises SettingsError)."""
     from .app import create_app
-    from .settings import Settings
+    from .cli.serve import PUBLIC_URL_REQUIRED
+    from .settings import Settings, SettingsError
 
-    return create_app(Settings.from_env(os.environ))
+    settings = Settings.from_env(os.environ)
+    if not settings.public_url:
+        raise SettingsError(PUBLIC_URL_REQUIRED)
+    return create_app(settings)
 
 
 _app: Starlette | None = None

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.convertors import Convertor
 from starlette.requests import cookie_parser
-from starlette.routing import compile_path
+from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .consent import COOKIE_NAME, ONCE_PARAMETER, Consent
@@ -34,7 +34,7 @@ from .store import Embed
 from .views.embed import loaded_page, placeholder_page
 
 Answer = tuple[int, RawHeaders, bytes]
-_Matcher = tuple[Any, dict[str, Convertor[Any]], Provider]
+_Matcher = tuple[Any, dict[str, Convertor[Any]], Provider, Route | None]
 # Every cookie embedguard sets starts with this; the full app reads any but consent.
 _OWN_COOKIE_PREFIX = "eg_"
 _MAX_REMEMBERED_CONSENTS = 4096
@@ -76,14 +76,21 @@ def _read_headers(raw: list[tuple[bytes, bytes]]) -> _RequestHeaders | None:
 class HotPath:
     """Outermost middleware (inside Starlette's error handler) of create_app."""
 
-    def __init__(self, app: ASGIApp, *, services: Services) -> None:
+    def __init__(
+        self, app: ASGIApp, *, services: Services, routes: Sequence[BaseRoute] = ()
+    ) -> None:
         self.app = app
         self.services = services
+        # The router's own Route objects, put in the scope as the router would (metrics.py
+        # counts requests by route name).
+        by_path = {route.path: route for route in routes if isinstance(route, Route)}
         self._matchers: list[_Matcher] = []
         for provider in services.registry:
             for pattern in provider.routes:
                 regex, _, convertors = compile_path(pattern)
-                self._matchers.append((regex, convertors, provider))
+                self._matchers.append((regex, convertors, provider, by_path.get(pattern)))
+        self._static_route = by_path.get("/static/{path:path}")
+        self._poster_route = by_path.get("/posters/{name}")
         self._consents = _ConsentMemo(services)
         # For one store generation: what each embed URL (with its Accept-Language) resolved
         # to, and the security headers per page policy.
@@ -114,10 +121,12 @@ class HotPath:
                 self._security_by_policy.clear()
                 self._generation = generation
             if path.startswith("/static/"):
+                scope["route"] = self._static_route
                 return self._static(path[len("/static/") :], headers)
             if path.startswith("/posters/"):
+                scope["route"] = self._poster_route
                 return self._poster(path[len("/posters/") :])
-            return self._embed(path, scope["query_string"], headers)
+            return self._embed(scope, path, headers)
         except Exception:
             # Whatever went wrong (storage, say), the full app meets it again and turns it
             # into the page it always gave; nothing has been sent or counted yet.
@@ -157,7 +166,8 @@ class HotPath:
         ]
         return 200, [*own, *self._security(None)], body
 
-    def _embed(self, path: str, query_string: bytes, headers: _RequestHeaders) -> Answer | None:
+    def _embed(self, scope: Scope, path: str, headers: _RequestHeaders) -> Answer | None:
+        query_string: bytes = scope["query_string"]
         key = (path, query_string, headers.accept_language)
         page = self._pages.get(key)
         if page is None:
@@ -170,6 +180,7 @@ class HotPath:
         ours, consent_cookie = _consent_cookie(headers.cookie)
         if not ours or page.once:
             return None
+        scope["route"] = page.route
         if consent_cookie and self._consents.read(consent_cookie).allows(page.provider.name):
             return self._send(page.loaded().representation(headers.accept_encoding), False)
         chosen = page.placeholder.representation(headers.accept_encoding)
@@ -181,10 +192,10 @@ class HotPath:
         self, path: str, query_string: bytes, accept_language: str | None
     ) -> _EmbedPage | None:
         """What a URL shows, as the endpoint in views/embed.py decides it before consent."""
-        route = self._route(path)
-        if route is None:
+        found = self._route(path)
+        if found is None:
             return None
-        provider, params = route
+        provider, params, route = found
         query = _query(query_string)
         services = self.services
         item_id = provider.item_id_from_path(params)
@@ -193,16 +204,16 @@ class HotPath:
             return None
         lang = choose_language(query.get("lang"), accept_language)
         placeholder = placeholder_page(services, provider, embed, lang, query)
-        return _EmbedPage(services, provider, embed, lang, query, placeholder)
+        return _EmbedPage(services, provider, embed, lang, query, placeholder, route)
 
-    def _route(self, path: str) -> tuple[Provider, dict[str, Any]] | None:
+    def _route(self, path: str) -> tuple[Provider, dict[str, Any], Route | None] | None:
         # The embed routes come first in app.routes, so the first match here is the
         # router's too.
-        for regex, convertors, provider in self._matchers:
+        for regex, convertors, provider, route in self._matchers:
             match = regex.match(path)
             if match:
                 params = {k: convertors[k].convert(v) for k, v in match.groupdict().items()}
-                return provider, params
+                return provider, params, route
         return None
 
 
@@ -217,7 +228,9 @@ class _EmbedPage:
         lang: str,
         query: Mapping[str, str],
         placeholder: Prepared,
+        route: Route | None,
     ) -> None:
+        self.route = route
         self.provider = provider
         self.embed = embed
         self.placeholder = placeholder

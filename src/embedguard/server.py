@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import resource
 import socket
@@ -21,8 +20,9 @@ import time
 from typing import Any, ClassVar
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .logconfig import log_config as base_log_config
 
 MAX_HEADER_BYTES = 16 * 1024
 MAX_HEADER_FIELDS = 100
@@ -174,11 +174,12 @@ class RateLimitFilter(logging.Filter):
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging set-up with the rate limit on its error log and asyncio's."""
-    config = copy.deepcopy(LOGGING_CONFIG)
+    """embedguard's log format (logconfig.py) with the rate limit on every line, and
+    asyncio's records (the accept loop's errors) through it as well."""
+    config = base_log_config()
     config["filters"] = {"rate_limit": {"()": "embedguard.server.RateLimitFilter"}}
-    config["handlers"]["default"]["filters"] = ["rate_limit"]
-    config["loggers"]["asyncio"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["handlers"]["stderr"]["filters"] = ["rate_limit"]
+    config["loggers"]["asyncio"] = {"handlers": ["stderr"], "level": "INFO", "propagate": False}
     return config
 
 

@@ -13,6 +13,10 @@ from .common import CommandError, SubParsers, settings_from_env
 
 ASGI_FACTORY = "embedguard.asgi:create"
 MAX_WORKERS = 64
+# Without it, admin snippets would carry whatever Host header a request sent.
+PUBLIC_URL_REQUIRED = (
+    "EMBEDGUARD_PUBLIC_URL: required, the address visitors use (e.g. https://embed.example.de)"
+)
 
 
 def register(commands: SubParsers) -> None:
@@ -45,6 +49,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo and args.workers > 1:
         raise CommandError("--demo runs one worker: its data directory and key are throwaway")
     settings = settings_from_env(demo_mode=args.demo)
+    if not args.demo and not settings.public_url:
+        raise CommandError(PUBLIC_URL_REQUIRED)
     if args.workers > 1:
         # Each worker builds its own app from the same environment (checked just now).
         server.serve(
