@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/load.py [--duration 10] [--connections 64] [--profile placeholder]
 
-Starts `embedguard serve` (uvicorn, one worker, as in production) on 127.0.0.1 on a free
-port with a throwaway data dir and one allowed Vimeo video (seeded straight into the store,
-poster re-encoded by embedguard's own poster code, no network). Then it measures requests
-per second and latency percentiles per scenario with `wrk` when installed, else with a
-bounded asyncio load generator, and prints a table. A bare Starlette app serving the
-same bytes from memory runs as a baseline, so figures can be read against REFERENCE.md F
-even when the machine is busy. Every run is bounded in time and request count, targets
-127.0.0.1 only, and stops the servers it started.
+Starts `embedguard serve` (as in production) on 127.0.0.1 on a free port with a throwaway
+data dir and one allowed Vimeo video (seeded straight into the store, poster re-encoded by
+embedguard's own poster code, no network), and next to it the floor: a bare Starlette app
+returning, from memory, the very bytes embedguard answered for each scenario. Then, in
+interleaved rounds, it measures each scenario on embedguard and on the floor (`wrk` when
+installed, else a bounded asyncio load generator) and prints round medians and the ratio
+to the floor: on a busy machine both move together, so the ratio is what to compare.
+Every run is bounded in time and request count, targets 127.0.0.1 only, and stops the
+servers it started.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import asyncio
 import collections
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +57,16 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Captured:
+    """One answer as sent on the wire: the floor serves exactly these bytes."""
+
+    status: int
+    content_type: str
+    content_encoding: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class Result:
     name: str
     tool: str
@@ -65,6 +78,7 @@ class Result:
     p99_ms: float
     errors: int
     body_bytes: int
+    cpu_us: float = 0.0  # server CPU time (user + system) per request, microseconds
 
 
 # --- the servers ---------------------------------------------------------------------------
@@ -117,29 +131,38 @@ def seed(data_dir: Path) -> str:
     return poster.filename(poster.widths[-1], "jpg")
 
 
-def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> float:
+    """Seconds from now until /healthz answers 200 (the start-up time when called at once)."""
+    started = time.monotonic()
+    deadline = started + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                return
-        time.sleep(0.1)
+                return time.monotonic() - started
+        time.sleep(0.01)
     raise SystemExit(f"server at {base} did not start:\n{log.read_text(errors='replace')}")
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int
+    startup_seconds: float
+
+
 @contextlib.contextmanager
-def running(command: list[str], env: Mapping[str, str], port: int, tmp: Path) -> Iterator[int]:
-    """Run a server process; yield its pid; always stop it."""
+def running(command: list[str], env: Mapping[str, str], port: int, tmp: Path) -> Iterator[Server]:
+    """Run a server process; always stop it."""
     log = tmp / f"server-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
         )
         try:
-            wait_healthy(f"http://{HOST}:{port}", proc, log)
-            yield proc.pid
+            base = f"http://{HOST}:{port}"
+            yield Server(base, proc.pid, wait_healthy(base, proc, log))
         finally:
             proc.terminate()
             try:
@@ -149,47 +172,78 @@ def running(command: list[str], env: Mapping[str, str], port: int, tmp: Path) ->
                 proc.wait()
 
 
-def embedguard_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "embedguard", "serve", "--host", HOST, "--port", str(port)]
+def rss_mb(pid: int) -> list[float]:
+    """Resident memory of a server and of each of its worker processes, in MB."""
+    pids = [pid, *_children(pid)]
+    sizes = []
+    for each in pids:
+        status = Path(f"/proc/{each}/status").read_text()
+        sizes.append(int(_find(r"VmRSS:\s+(\d+) kB", status)) / 1024)
+    return sizes
 
 
-def baseline_command(port: int, page: Path, jpeg: Path) -> list[str]:
-    return [sys.executable, __file__, "--serve-baseline", str(port), str(page), str(jpeg)]
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if f"\nPPid:\t{pid}\n" in (entry / "status").read_text():
+                    cmdline = (entry / "cmdline").read_bytes()
+                    if b"resource_tracker" not in cmdline:
+                        found.append(int(entry.name))
+    return found
 
 
-def serve_baseline(port: int, page_file: Path, jpeg_file: Path) -> None:
-    """REFERENCE.md F's "Starlette returning the same bytes from memory", for calibration."""
+def embedguard_command(port: int, workers: int, h11: bool = False) -> list[str]:
+    if h11:  # the alternative to embedguard's own protocol: h11 with its header size cap
+        command = [sys.executable, "-m", "uvicorn", "--factory", "embedguard.asgi:create"]
+        command += ["--http", "h11", "--h11-max-incomplete-event-size", str(16 * 1024)]
+        return [*command, "--no-access-log", "--host", HOST, "--port", str(port)]
+    command = [sys.executable, "-m", "embedguard", "serve", "--host", HOST, "--port", str(port)]
+    return [*command, "--workers", str(workers)] if workers > 1 else command
+
+
+def floor_command(port: int, manifest: Path) -> list[str]:
+    return [sys.executable, __file__, "--serve-floor", str(port), str(manifest)]
+
+
+def serve_floor(port: int, manifest_file: Path) -> None:
+    """REFERENCE.md F's "Starlette returning the same bytes from memory", per scenario."""
     import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    page, jpeg = page_file.read_bytes(), jpeg_file.read_bytes()
+    def endpoint(entry: dict[str, str | int]) -> Route:
+        body = Path(str(entry["file"])).read_bytes()
+        status, media_type = int(entry["status"]), str(entry["content_type"]) or None
+        extra = {"content-encoding": str(entry["content_encoding"])}
+        headers = extra if entry["content_encoding"] else None
 
-    async def html(request: Request) -> Response:
-        return Response(page, media_type="text/html; charset=utf-8")
+        async def answer(request: Request) -> Response:
+            return Response(body, status, headers=headers, media_type=media_type)
 
-    async def image(request: Request) -> Response:
-        return Response(jpeg, media_type="image/jpeg")
+        return Route(str(entry["path"]), answer)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    app = Starlette(
-        routes=[Route("/page", html), Route("/jpeg", image), Route("/healthz", healthz)]
-    )
+    entries = json.loads(manifest_file.read_text())
+    app = Starlette(routes=[*(endpoint(e) for e in entries), Route("/healthz", healthz)])
     uvicorn.run(app, host=HOST, port=port, access_log=False, log_level="warning")
 
 
 # --- the scenarios ---------------------------------------------------------------------------
+
+BROWSER_ENCODING = {"Accept-Encoding": "gzip, deflate, br"}
 
 
 def scenarios(base: str, poster: str) -> list[Scenario]:
     """Look the dynamic parts up once (ETag, CSS URL, consent cookie), then fix the list."""
     page = f"/vimeo/{VIDEO_ID}"
     with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT, follow_redirects=False) as client:
-        first = client.get(page)
+        first = client.get(page, headers={"Accept-Encoding": "identity"})
         first.raise_for_status()
         etag = first.headers["etag"]
         css = re.search(rb'href="(/static/embedguard\.css\?v=[0-9a-f]+)"', first.content)
@@ -204,8 +258,10 @@ def scenarios(base: str, poster: str) -> list[Scenario]:
     return [
         Scenario("placeholder", page, must_contain=b'value="once"'),
         Scenario("placeholder 304", page, {"If-None-Match": etag}, status=304),
+        Scenario("placeholder br", page, BROWSER_ENCODING),
         Scenario("poster jpeg", f"/posters/{poster}"),
         Scenario("css", css.group(1).decode()),
+        Scenario("css br", css.group(1).decode(), BROWSER_ENCODING),
         Scenario(
             "loaded (cookie)",
             page,
@@ -215,22 +271,44 @@ def scenarios(base: str, poster: str) -> list[Scenario]:
     ]
 
 
-def baseline_scenarios() -> list[Scenario]:
-    return [
-        Scenario("baseline: bytes page", "/page"),
-        Scenario("baseline: bytes jpeg", "/jpeg"),
-    ]
-
-
-def check(base: str, scenario: Scenario) -> int:
+def capture(base: str, scenario: Scenario) -> Captured:
     """One request first: a benchmark of 404s or of the wrong page is worthless."""
-    response = httpx.get(base + scenario.path, headers=dict(scenario.headers), timeout=5.0)
-    if response.status_code != scenario.status or scenario.must_contain not in response.content:
+    headers = {"Accept-Encoding": "identity", **scenario.headers}
+    with httpx.stream("GET", base + scenario.path, headers=headers, timeout=5.0) as response:
+        raw = b"".join(response.iter_raw())
+        captured = Captured(
+            response.status_code,
+            response.headers.get("content-type", ""),
+            response.headers.get("content-encoding", ""),
+            raw,
+        )
+    plain = httpx.get(base + scenario.path, headers=dict(scenario.headers), timeout=5.0)
+    if captured.status != scenario.status or scenario.must_contain not in plain.content:
         raise SystemExit(
-            f"{scenario.name}: got {response.status_code}, expected {scenario.status}"
+            f"{scenario.name}: got {captured.status}, expected {scenario.status}"
             f"{' and ' + scenario.must_contain.decode() if scenario.must_contain else ''}"
         )
-    return len(response.content)
+    return captured
+
+
+def floor_manifest(captured: list[tuple[Scenario, Captured]], tmp: Path) -> Path:
+    entries = []
+    for index, (scenario, answer) in enumerate(captured):
+        body_file = tmp / f"floor-{index}.bin"
+        body_file.write_bytes(answer.body)
+        entries.append(
+            {
+                "path": f"/floor/{index}",
+                "status": answer.status,
+                "content_type": answer.content_type if answer.status != 304 else "",
+                "content_encoding": answer.content_encoding,
+                "file": str(body_file),
+                "name": scenario.name,
+            }
+        )
+    manifest = tmp / "floor.json"
+    manifest.write_text(json.dumps(entries))
+    return manifest
 
 
 # --- load generators -------------------------------------------------------------------------
@@ -333,20 +411,38 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return int(status_line.split()[1])
 
 
-def measure(base: str, scenario: Scenario, args: argparse.Namespace) -> Result:
-    body = check(base, scenario)
-    url = base + scenario.path
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a server and its workers have used so far."""
+    ticks = 0
+    for each in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    base: str, scenario: Scenario, args: argparse.Namespace, path: str = "", pid: int = 0
+) -> Result:
+    url = base + (path or scenario.path)
     seconds = min(args.duration, MAX_DURATION)
-    if args.tool == "wrk":
+    if args.tool == "wrk" and args.warmup > 0:
         wrk_load(url, scenario.headers, min(args.warmup, MAX_DURATION), args.connections, 1)
+    if args.tool == "python" and args.warmup > 0:
+        asyncio.run(python_load(url, scenario.headers, scenario.status, args.warmup, 8))
+    cpu_before = cpu_seconds(pid) if pid else 0.0
+    if args.tool == "wrk":
         numbers = wrk_load(url, scenario.headers, seconds, args.connections, args.threads)
     else:
-        asyncio.run(python_load(url, scenario.headers, scenario.status, args.warmup, 8))
         numbers = asyncio.run(
             python_load(url, scenario.headers, scenario.status, seconds, args.connections)
         )
+    cpu = (cpu_seconds(pid) - cpu_before) if pid else 0.0
     requests, rps, p50, p90, p99, errors = numbers
-    return Result(scenario.name, args.tool, requests, seconds, rps, p50, p90, p99, errors, body)
+    cpu_us = cpu / requests * 1e6 if requests else 0.0
+    return Result(
+        scenario.name, args.tool, requests, seconds, rps, p50, p90, p99, errors, 0, cpu_us
+    )
 
 
 # --- profiling -------------------------------------------------------------------------------
@@ -416,45 +512,127 @@ def top_frames(
 # --- main ------------------------------------------------------------------------------------
 
 
-def table(results: list[Result]) -> str:
+@dataclass
+class Row:
+    name: str
+    body_bytes: int
+    ours: list[Result] = field(default_factory=list)
+    floor: list[Result] = field(default_factory=list)
+
+    def ratios(self) -> list[float]:
+        return [o.rps / f.rps for o, f in zip(self.ours, self.floor, strict=True) if f.rps]
+
+    def cpu_ratios(self) -> list[float]:
+        """Floor CPU per request over ours: the throughput ratio when CPU-bound, and far
+        steadier than req/s while other processes compete for the cores."""
+        pairs = zip(self.ours, self.floor, strict=True)
+        return [f.cpu_us / o.cpu_us for o, f in pairs if o.cpu_us and f.cpu_us]
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def table(rows: list[Row]) -> str:
     header = (
-        f"{'scenario':<22} {'tool':<6} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} "
-        f"{'p99 ms':>8} {'requests':>9} {'errors':>7} {'body B':>8}"
+        f"{'scenario':<18} {'bytes':>7} {'req/s':>8} {'floor':>8} {'ratio':>6} "
+        f"{'CPU us':>7} {'floor':>6} {'ratio':>6} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'floor p99':>9} {'errors':>6}"
     )
-    rows = [header, "-" * len(header)]
-    for r in results:
-        rows.append(
-            f"{r.name:<22} {r.tool:<6} {r.rps:>9,.0f} {r.p50_ms:>8.2f} {r.p90_ms:>8.2f} "
-            f"{r.p99_ms:>8.2f} {r.requests:>9,} {r.errors:>7} {r.body_bytes:>8,}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            f"{row.name:<18} {row.body_bytes:>7,} {_median([r.rps for r in row.ours]):>8,.0f} "
+            f"{_median([r.rps for r in row.floor]):>8,.0f} {_median(row.ratios()):>6.2f} "
+            f"{_median([r.cpu_us for r in row.ours]):>7.0f} "
+            f"{_median([r.cpu_us for r in row.floor]):>6.0f} {_median(row.cpu_ratios()):>6.2f} "
+            f"{_median([r.p50_ms for r in row.ours]):>7.2f} "
+            f"{_median([r.p99_ms for r in row.ours]):>7.2f} "
+            f"{_median([r.p99_ms for r in row.floor]):>9.2f} "
+            f"{sum(r.errors for r in row.ours):>6}"
         )
-    return "\n".join(rows)
+    return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up each")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up each")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved pairs (medians)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", action="append", help="run only scenarios with this prefix")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the Starlette baseline")
+    parser.add_argument("--workers", type=int, default=1, help="embedguard serve --workers")
+    parser.add_argument("--h11", action="store_true", help="uvicorn with h11 instead of serve")
+    parser.add_argument(
+        "--scaling", action="store_true", help="placeholder: 2 workers against 1, interleaved"
+    )
+    parser.add_argument(
+        "--soak", type=float, metavar="SECONDS", help="placeholder at 256 connections, errors"
+    )
     parser.add_argument("--profile", metavar="SCENARIO", help="py-spy the server during it")
     parser.add_argument("--profile-top", type=int, default=15)
-    parser.add_argument("--serve-baseline", nargs=3, metavar=("PORT", "PAGE", "JPEG"))
+    parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "MANIFEST"))
     args = parser.parse_args(argv)
     if args.tool == "auto":
         args.tool = "wrk" if shutil.which("wrk") else "python"
-    if not 1 <= args.connections <= 1024 or args.duration <= 0:
-        parser.error("connections must be 1..1024 and duration positive")
+    if not 1 <= args.connections <= 1024 or args.duration <= 0 or not 1 <= args.rounds <= 20:
+        parser.error("connections must be 1..1024, duration positive, rounds 1..20")
     return args
+
+
+def compare_with_floor(
+    ours: Server, chosen: list[Scenario], args: argparse.Namespace, tmp: Path
+) -> list[Row]:
+    captured = [(s, capture(ours.base, s)) for s in chosen]
+    manifest = floor_manifest(captured, tmp)
+    rows = [Row(s.name, len(c.body)) for s, c in captured]
+    port = free_port()
+    with running(floor_command(port, manifest), {}, port, tmp) as floor:
+        # Pairs back to back, per scenario: a load spike from elsewhere on the machine then
+        # hits both sides of a pair alike, and the median of the pair ratios stays put.
+        for index, (scenario, _) in enumerate(captured):
+            for pair in range(args.rounds):
+                warm = args if pair == 0 else argparse.Namespace(**{**vars(args), "warmup": 0})
+                rows[index].ours.append(measure(ours.base, scenario, warm, pid=ours.pid))
+                rows[index].floor.append(
+                    measure(floor.base, scenario, warm, f"/floor/{index}", floor.pid)
+                )
+                print(
+                    f"{scenario.name} pair {pair + 1}: {rows[index].ours[-1].rps:,.0f} "
+                    f"vs floor {rows[index].floor[-1].rps:,.0f}",
+                    file=sys.stderr,
+                )
+    return rows
+
+
+def scaling(env: Mapping[str, str], chosen: Scenario, args: argparse.Namespace, tmp: Path) -> str:
+    one, two = free_port(), free_port()
+    results: dict[int, list[Result]] = {1: [], 2: []}
+    with (
+        running(embedguard_command(one, 1), env, one, tmp) as single,
+        running(embedguard_command(two, 2), env, two, tmp) as double,
+    ):
+        for _ in range(args.rounds):
+            results[1].append(measure(single.base, chosen, args, pid=single.pid))
+            results[2].append(measure(double.base, chosen, args, pid=double.pid))
+    pairs = zip(results[1], results[2], strict=True)
+    ratios = [b.rps / a.rps for a, b in pairs if a.rps]
+    rps = {n: _median([r.rps for r in found]) for n, found in results.items()}
+    cpu = {n: _median([r.cpu_us for r in found]) for n, found in results.items()}
+    return (
+        f"{chosen.name}: 1 worker {rps[1]:,.0f} req/s ({cpu[1]:.0f} us CPU each), 2 workers "
+        f"{rps[2]:,.0f} req/s ({cpu[2]:.0f} us CPU each), ratio {_median(ratios):.2f} "
+        f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.serve_baseline:
-        port, page, jpeg = args.serve_baseline
-        serve_baseline(int(port), Path(page), Path(jpeg))
+    if args.serve_floor:
+        port, manifest = args.serve_floor
+        serve_floor(int(port), Path(manifest))
         return 0
     if args.tool == "python":
         print("wrk not found: using the Python load generator (slower client)", file=sys.stderr)
@@ -462,38 +640,55 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         data_dir = tmp / "data"
         poster = seed(data_dir)
+        env = {
+            "EMBEDGUARD_SECRET_KEYS": BENCH_KEY,
+            "EMBEDGUARD_DATA_DIR": str(data_dir),
+            "EMBEDGUARD_PUBLIC_URL": f"http://{HOST}",
+        }
         port = free_port()
-        base = f"http://{HOST}:{port}"
-        env = {"EMBEDGUARD_SECRET_KEYS": BENCH_KEY, "EMBEDGUARD_DATA_DIR": str(data_dir)}
-        results: list[Result] = []
-        with running(embedguard_command(port), env, port, tmp) as pid:
+        command = embedguard_command(port, args.workers, args.h11)
+        with running(command, env, port, tmp) as ours:
             chosen = [
                 s
-                for s in scenarios(base, poster)
+                for s in scenarios(ours.base, poster)
                 if not args.only or any(s.name.startswith(p) for p in args.only)
             ]
-            for scenario in chosen:
-                results.append(measure(base, scenario, args))
-                print(table(results[-1:]).splitlines()[-1], file=sys.stderr)
+            for scenario in chosen:  # once each, so every cache is filled
+                capture(ours.base, scenario)
+            rest = rss_mb(ours.pid)
+            if args.soak:
+                soak = argparse.Namespace(**{**vars(args), "connections": 256, "warmup": 1.0})
+                soak.duration = min(args.soak, MAX_DURATION)
+                result = measure(ours.base, chosen[0], soak)
+                print(
+                    f"\nsoak: {chosen[0].name}, 256 connections, {soak.duration:g} s: "
+                    f"{result.requests:,} requests, {result.rps:,.0f} req/s, "
+                    f"p99 {result.p99_ms:.1f} ms, {result.errors} errors"
+                )
+                return 0
+            if args.scaling:
+                summary = scaling(env, chosen[0], args, tmp)
+                print(f"\nworker scaling ({os.cpu_count()} CPUs, {args.tool}): {summary}")
+                return 0
+            rows = compare_with_floor(ours, chosen, args, tmp)
             if args.profile:
                 named = [s for s in chosen if s.name == args.profile]
                 if not named:
                     raise SystemExit(f"no scenario named {args.profile!r}")
-                profile(pid, base, named[0], args, Path(tempfile.gettempdir()) / PROFILE_FILE)
-            page_bytes = httpx.get(f"{base}/vimeo/{VIDEO_ID}").content
-        if not args.no_baseline:
-            (tmp / "page.html").write_bytes(page_bytes)
-            jpeg = data_dir / "posters" / poster
-            port = free_port()
-            base = f"http://{HOST}:{port}"
-            with running(baseline_command(port, tmp / "page.html", jpeg), {}, port, tmp):
-                for scenario in baseline_scenarios():
-                    results.append(measure(base, scenario, args))
+                out = Path(tempfile.gettempdir()) / PROFILE_FILE
+                profile(ours.pid, ours.base, named[0], args, out)
+            loaded = rss_mb(ours.pid)
     print(
         f"\nembedguard load benchmark: {args.tool}, {args.connections} connections, "
-        f"{min(args.duration, MAX_DURATION):g} s per scenario, {os.cpu_count()} CPUs"
+        f"{min(args.duration, MAX_DURATION):g} s per measurement, {args.rounds} back-to-back "
+        f"pairs with the floor (medians), {os.cpu_count()} CPUs, {args.workers} worker(s)"
     )
-    print(table(results))
+    print(table(rows))
+    print(
+        f"start-up {ours.startup_seconds:.2f} s (process start to /healthz 200); RSS MB at "
+        f"rest {', '.join(f'{m:.1f}' for m in rest)}; after the run "
+        f"{', '.join(f'{m:.1f}' for m in loaded)}"
+    )
     return 0
 
 

@@ -349,7 +349,7 @@ def test_once_loads_the_post_widget_with_dnt(client: TestClient, post: allowlist
     assert loaded.status_code == 200
     assert "widgets.js" not in re.sub(r'srcdoc="[^"]*"', "", loaded.text), "not in our origin"
     inner = widget_document(loaded.text)
-    assert '<blockquote class="twitter-tweet post-text" data-dnt="true" data-lang="de"' in inner
+    assert '<blockquote class="twitter-tweet post" data-dnt="true" data-lang="de"' in inner
     assert f'<script async src="{PLATFORM}/widgets.js"' in inner
     assert '<meta name="twitter:dnt" content="on">' in inner
     assert '<meta name="twitter:widgets:csp" content="on">' in inner

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from . import retention
 from .database import StorageError
+from .hotpath import HotPath
 from .metrics import MetricsMiddleware
 from .security import SecurityHeadersMiddleware
 from .services import Services
@@ -63,10 +64,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 tasks.cancel_scope.cancel()
                 await services.aclose()
 
+    app_routes = routes(services)
     app = Starlette(
-        routes=routes(services),
+        routes=app_routes,
         middleware=[
             Middleware(MetricsMiddleware, metrics=services.metrics),
+            # The embed pages, posters and static files it answers skip the rest.
+            Middleware(HotPath, services=services, routes=app_routes),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=services.live.frame_ancestors),
             # Visitor routes take at most small forms; the admin mount raises its own
             # limit. Inside the security middleware, so a 413 carries the headers too.

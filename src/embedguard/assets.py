@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .minify import minify_css
+from .prepared import Prepared
 
-_IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = "public, max-age=31536000, immutable"
 _MAX_FILE_SIZE = 2 * 1024 * 1024
 _TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -31,6 +32,8 @@ class Asset:
     body: bytes
     media_type: str
     digest: str
+    # The answer to /static/NAME, compressed once (see prepared.py).
+    prepared: Prepared
 
 
 class Assets:
@@ -51,11 +54,9 @@ class Assets:
         asset = self._files.get(request.path_params["path"])
         if asset is None:
             return Response("Not found", status_code=404, media_type="text/plain")
-        etag = f'"{asset.digest}"'
-        headers = {"cache-control": _IMMUTABLE, "etag": etag}
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
-        return Response(asset.body, media_type=asset.media_type, headers=headers)
+        etag = asset.prepared.representation(request.headers.get("accept-encoding")).etag
+        not_modified = request.headers.get("if-none-match") == etag
+        return asset.prepared.response(request, not_modified=not_modified)
 
 
 def _load(path: Path) -> Asset:
@@ -65,4 +66,5 @@ def _load(path: Path) -> Asset:
     media_type = (
         _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     )
-    return Asset(body, media_type, hashlib.sha256(body).hexdigest()[:16])
+    prepared = Prepared(body, media_type, {"cache-control": IMMUTABLE}, etag_length=16)
+    return Asset(body, media_type, hashlib.sha256(body).hexdigest()[:16], prepared)

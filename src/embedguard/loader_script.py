@@ -11,9 +11,16 @@ import hashlib
 import json
 
 from .assets import Asset
+from .prepared import Prepared
 from .providers import Registry
 
 MARKER = b"/* embedguard:kinds */ []"
+LOADER_HEADERS = {
+    # The URL has no version hash, so integrators get a changed script within the hour.
+    "cache-control": "public, max-age=3600",
+    # Host pages on other sites load it with a plain <script src>.
+    "cross-origin-resource-policy": "cross-origin",
+}
 
 
 @functools.lru_cache(maxsize=8)
@@ -25,4 +32,5 @@ def filled_loader(asset: Asset, registry: Registry) -> Asset:
     # Safe inside a script however a label is spelt: no "</script>" can appear.
     table = table.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     body = asset.body.replace(MARKER, table.encode("ascii"), 1)
-    return Asset(body, asset.media_type, hashlib.sha256(body).hexdigest()[:16])
+    prepared = Prepared(body, asset.media_type, LOADER_HEADERS, etag_length=16)
+    return Asset(body, asset.media_type, hashlib.sha256(body).hexdigest()[:16], prepared)

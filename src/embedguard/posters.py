@@ -9,6 +9,7 @@ instance with an empty data directory serves every poster without asking the pro
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -21,9 +22,16 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PIL import Image, ImageCms, ImageDraw, ImageOps
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageCms, ImageDraw, ImageOps
+else:
+    Image, ImageCms, ImageDraw, ImageOps = (
+        lazy_module(f"PIL.{name}") for name in ("Image", "ImageCms", "ImageDraw", "ImageOps")
+    )
 
 POSTER_WIDTHS: tuple[int, ...] = (480, 960, 1280)
 
@@ -42,7 +50,6 @@ _MEDIA_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
 _NAME_RE = re.compile(r"[0-9a-f]{20}")
 _FILENAME_RE = re.compile(r"([0-9a-f]{20})-(\d{2,4})\.(webp|jpg)")
 _BACKGROUND = (240, 240, 240)
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 # Calm, neutral gradient pairs for generated previews: (top, bottom).
 _NEUTRAL_PALETTE = (
     ((74, 85, 104), (45, 52, 64)),
@@ -309,10 +316,15 @@ def _flatten(image: Image.Image) -> Image.Image:
 def _apply_profile(image: Image.Image, icc: bytes) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+        converted = ImageCms.profileToProfile(image, source, _srgb(), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return image  # a broken or mismatched profile: keep the pixels as they are
     return converted if converted is not None else image
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _widths_for(source_width: int) -> tuple[int, ...]:

@@ -15,8 +15,16 @@ MAX_PASSWORD_LENGTH = 1024
 
 _hasher = PasswordHasher()
 # Verifying against a fixed hash for unknown names costs the same time as for known ones,
-# so response times do not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("embedguard-no-such-user")
+# so response times do not reveal which accounts exist. Made on first use, not at import:
+# hashing takes most of a second and 64 MiB, and visitors' pages never need it.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("embedguard-no-such-user")
+    return _DUMMY_HASH
 
 
 class UserError(ValueError):
@@ -49,7 +57,7 @@ def verify_password(store: Store, name: str, password: str) -> bool:
     if len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return stored is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -15,6 +14,7 @@ from ..consent import COOKIE_NAME, Consent
 from ..i18n import choose_language
 from ..notices import notice_texts
 from ..posters import Poster
+from ..prepared import Prepared
 from ..preview import PARAMETER as PREVIEW_PARAMETER
 from ..preview import is_preview
 from ..providers import Provider, Registry
@@ -25,6 +25,7 @@ from .common import language_of, services_of
 from .tile import is_framed, platform_link, unavailable
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+_HTML = "text/html; charset=utf-8"
 
 
 def embed_routes(registry: Registry) -> list[Route]:
@@ -96,10 +97,28 @@ def _base_context(
 def _placeholder(
     request: Request, services: Services, provider: Provider, embed: Embed, lang: str
 ) -> Response:
-    page = _page_path(provider, embed, request.query_params, lang)
     framed = is_framed(request)
+    page = placeholder_page(services, provider, embed, lang, request.query_params, framed)
+    # Counted before the 304 check: a revalidation by a cache in front is a view too.
+    if not is_preview(services.signer, request.query_params.get(PREVIEW_PARAMETER), embed.key):
+        services.usage.add(provider.name, embed.key, "view")
+    etag = page.representation(request.headers.get("accept-encoding")).etag
+    not_modified = etag is not None and etag in request.headers.get("if-none-match", "")
+    return page.response(request, not_modified=not_modified)
 
-    def render() -> tuple[bytes, str]:
+
+def placeholder_page(
+    services: Services,
+    provider: Provider,
+    embed: Embed,
+    lang: str,
+    query: Mapping[str, str],
+    framed: bool = False,
+) -> Prepared:
+    """The pre-consent page, rendered and compressed once per store generation."""
+    page = _page_path(provider, embed, query, lang)
+
+    def render() -> Prepared:
         context = {
             **_base_context(provider, embed, lang, page, framed),
             **provider.placeholder_context(embed, lang, services.store.list_embeds(provider.name)),
@@ -107,22 +126,13 @@ def _placeholder(
             "notice_extra": notice_texts(services.store, provider.name)[lang],
         }
         body = services.templates.render(provider.placeholder_template, lang, context).encode()
-        return body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'
+        headers = {
+            "cache-control": "public, no-cache",
+            "vary": "Cookie, Accept-Language, Sec-Fetch-Dest",
+        }
+        return Prepared(body, _HTML, headers, etag_length=20)
 
-    body, etag = services.pages.memo(
-        services.store.generation(), ("placeholder", page, framed), render
-    )
-    # Counted before the 304 check: a revalidation by a cache in front is a view too.
-    if not is_preview(services.signer, request.query_params.get(PREVIEW_PARAMETER), embed.key):
-        services.usage.add(provider.name, embed.key, "view")
-    headers = {
-        "cache-control": "public, no-cache",
-        "etag": etag,
-        "vary": "Cookie, Accept-Language, Sec-Fetch-Dest",
-    }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+    return services.pages.memo(services.store.generation(), ("placeholder", page, framed), render)
 
 
 def loaded_once(
@@ -146,9 +156,21 @@ def _loaded(
     query: Mapping[str, str] | None = None,
 ) -> Response:
     query = request.query_params if query is None else query
+    return loaded_page(services, provider, embed, lang, query, always).response(request)
+
+
+def loaded_page(
+    services: Services,
+    provider: Provider,
+    embed: Embed,
+    lang: str,
+    query: Mapping[str, str],
+    always: bool,
+) -> Prepared:
+    """The page with the provider's content, rendered and compressed once per generation."""
     page = _page_path(provider, embed, query, lang)
 
-    def render() -> bytes:
+    def render() -> Prepared:
         # Everything the page shows comes from the embed and the page path (which holds
         # the passthrough parameters), so it is cached like the placeholder.
         view = provider.loaded_view(embed, query, lang)
@@ -165,15 +187,12 @@ def _loaded(
         elif provider.consented_sources.get("script-src"):
             # Provider script must never run with the origin that serves /consent and /admin.
             raise RuntimeError(f"{provider.name} loads script outside a sandboxed document")
-        return services.templates.render(view.template, lang, context).encode()
-
-    body = services.pages.memo(services.store.generation(), ("loaded", page, always), render)
-    return Response(
-        body,
-        media_type="text/html; charset=utf-8",
-        headers={
+        body = services.templates.render(view.template, lang, context).encode()
+        headers = {
             "cache-control": "private, no-store",
             "content-security-policy": build_csp(provider.consented_sources_for(embed)),
             "vary": "Cookie, Accept-Language",
-        },
-    )
+        }
+        return Prepared(body, _HTML, headers)
+
+    return services.pages.memo(services.store.generation(), ("loaded", page, always), render)

@@ -21,8 +21,6 @@ from .tile import platform_link, unavailable
 
 LOADER_ASSET = "embed.js"
 MAX_QUERY_LENGTH = 2048
-# The URL has no version hash, so integrators get a changed script within the hour.
-_LOADER_CACHE = "public, max-age=3600"
 _LOADER_PARAMETERS = frozenset({"url", "lang", FIT_PARAMETER})
 
 
@@ -32,16 +30,9 @@ async def embed_js(request: Request) -> Response:
     if raw is None:
         return Response("Not found", status_code=404, media_type="text/plain")
     asset = filled_loader(raw, services.registry)
-    etag = f'"{asset.digest}"'
-    headers = {
-        "cache-control": _LOADER_CACHE,
-        "etag": etag,
-        # Host pages on other sites load it with a plain <script src>.
-        "cross-origin-resource-policy": "cross-origin",
-    }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
+    etag = asset.prepared.representation(request.headers.get("accept-encoding")).etag
+    not_modified = etag is not None and etag in request.headers.get("if-none-match", "")
+    return asset.prepared.response(request, not_modified=not_modified)
 
 
 async def embed_redirect(request: Request) -> Response:
