@@ -7,9 +7,9 @@ port with a throwaway data dir and one allowed Vimeo video (seeded straight into
 poster re-encoded by embedguard's own poster code, no network). Then it measures requests
 per second and latency percentiles per scenario with `wrk` when installed, else with a
 bounded asyncio load generator, and prints a table. A bare Starlette app serving the
-same bytes from memory runs as a baseline, so figures can be read against REFERENCE.md F
-even when the machine is busy. Every run is bounded in time and request count, targets
-127.0.0.1 only, and stops the servers it started.
+same bytes from memory runs as a baseline, so figures can be read against those in
+docs/ARCHITECTURE.md ("Storage and caching") even when the machine is busy. Every run is
+bounded in time and request count, targets 127.0.0.1 only, and stops the servers it started.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def free_port() -> int:
 
 def sample_jpeg() -> bytes:
     """A 1280x720 photo-like JPEG (gradient plus soft noise): re-encoded at 1280 px it weighs
-    about 67 KB, close to REFERENCE.md F's 70 KB test JPEG."""
+    about 67 KB, close to the 70 KB JPEG behind docs/ARCHITECTURE.md's figures."""
     from PIL import Image, ImageFilter
 
     noise = Image.effect_noise((1280, 720), 30).convert("L").filter(ImageFilter.GaussianBlur(2))
@@ -158,7 +158,7 @@ def baseline_command(port: int, page: Path, jpeg: Path) -> list[str]:
 
 
 def serve_baseline(port: int, page_file: Path, jpeg_file: Path) -> None:
-    """REFERENCE.md F's "Starlette returning the same bytes from memory", for calibration."""
+    """Starlette returning the same bytes from memory (docs/ARCHITECTURE.md), to calibrate."""
     import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
