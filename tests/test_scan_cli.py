@@ -155,7 +155,8 @@ def test_unreadable_inputs_are_one_line_each_and_the_rest_is_scanned(
     binary = env / "image.png"
     binary.write_bytes(b"\x89PNG\x00\x00")
     missing = env / "missing.html"
-    code, rows, err = run_json(capsys, str(env), str(missing), str(binary))
+    named_binary = f"{env}/./image.png"  # named on the command line, however spelled
+    code, rows, err = run_json(capsys, str(env), str(missing), named_binary)
     assert code == 1
     assert [row["key"] for row in rows] == [f"vimeo:{VIMEO_OK}"]
     errors = sorted(err.splitlines())

@@ -82,29 +82,35 @@ async def _read_inputs(
     fetcher: PageFetcher | None = None
     try:
         for value in inputs:
-            if _URL_ARGUMENT.match(value):
-                fetcher = fetcher or PageFetcher(allow_private=allow_private)
-                try:
-                    page = await fetcher.fetch(value)
-                except PageFetchError as error:
-                    failed.append(error)
-                    continue
-                sources.append(SourceText(value, page.text, base_url=page.url))
+            if not _URL_ARGUMENT.match(value):
+                _read_files(value, sources, failed)
                 continue
-            for path in files_below(Path(value)):
-                try:
-                    if isinstance(path, ScanInputError):
-                        raise path
-                    source = read_source(path, named=str(path) == value)
-                except ScanInputError as error:
-                    failed.append(error)
-                    continue
-                if source is not None:
-                    sources.append(source)
+            fetcher = fetcher or PageFetcher(allow_private=allow_private)
+            try:
+                page = await fetcher.fetch(value)
+            except PageFetchError as error:
+                failed.append(error)
+                continue
+            sources.append(SourceText(value, page.text, base_url=page.url))
     finally:
         if fetcher is not None:
             await fetcher.aclose()
     return sources, failed
+
+
+def _read_files(value: str, sources: list[SourceText], failed: list[Exception]) -> None:
+    # A file named on the command line must be text; in a folder, binaries are skipped.
+    named = not Path(value).is_dir()
+    for path in files_below(Path(value)):
+        try:
+            if isinstance(path, ScanInputError):
+                raise path
+            source = read_source(path, named=named)
+        except ScanInputError as error:
+            failed.append(error)
+            continue
+        if source is not None:
+            sources.append(source)
 
 
 async def _add_all(services: Services, findings: Sequence[Finding], say: Say) -> bool:
