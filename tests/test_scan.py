@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -271,6 +272,15 @@ def test_a_provider_registered_at_runtime_is_found_with_no_change() -> None:
         (3, "toot", "iframe", "toot:bonn.social/8", "https://bonn.social/@stadt/8"),
         (4, "vimeo", "iframe", f"vimeo:{VIDEO}", f"https://player.vimeo.com/video/{VIDEO}"),
     ]
+
+
+def test_deeply_nested_widget_markup_stays_linear(registry: Registry) -> None:
+    depth = 30_000  # nested without the cap, this takes minutes
+    html = '<div class="fb-page">' * depth + "</div>" * depth
+    started = time.monotonic()
+    findings = scan(html, registry)
+    assert len(findings) == depth
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.parametrize(

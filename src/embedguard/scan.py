@@ -20,6 +20,9 @@ from urllib.parse import urljoin, urlsplit
 from .providers import EmbedRef, Registry
 
 MAX_URL_LENGTH = 2048
+# Widget elements open at once; beyond it the oldest is judged early. Real pages nest none,
+# and the cap keeps a page of thousands of nested widget tags linear.
+MAX_OPEN_MARKUP = 32
 # Where markup names its item, in the order they are tried; inner links come after these.
 _URL_ATTRIBUTES = ("data-href", "data-embed-url", "data-url", "cite", "href")
 
@@ -137,6 +140,8 @@ class _EmbedParser(HTMLParser):
         elif widget is not None:
             urls = [attributes[name] for name in _URL_ATTRIBUTES if attributes.get(name)]
             self._open.append(_OpenMarkup(widget, tag, line, urls))
+            if len(self._open) > MAX_OPEN_MARKUP:
+                self._markup(self._open.pop(0))
 
     def handle_endtag(self, tag: str) -> None:
         for markup in list(self._open):
