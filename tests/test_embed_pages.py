@@ -335,7 +335,7 @@ def test_healthz_reports_broken_storage(client: TestClient, services: Services) 
     services.store.close()
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "error"}
+    assert response.json() == {"status": "error", "reason": "database cannot be written"}
 
 
 def test_static_files_are_immutable(client: TestClient, services: Services) -> None:

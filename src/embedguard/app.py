@@ -14,10 +14,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import BaseRoute, Route
 
+from .metrics import MetricsMiddleware
 from .security import SecurityHeadersMiddleware
 from .services import Services
 from .settings import Settings
-from .views import consent, demo, loader, pages
+from .views import consent, demo, loader, metrics, pages
 from .views.admin import admin_mount, admin_root
 from .views.common import http_exception_handler, storage_error_handler
 from .views.embed import embed_routes
@@ -36,6 +37,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/consent/revoke", consent.revoke_consent, methods=["POST"], name="consent_revoke"),
         Route("/privacy", pages.privacy, name="privacy"),
         Route("/healthz", pages.healthz, name="healthz"),
+        Route("/metrics", metrics.metrics, name="metrics"),
         Route("/embed.js", loader.embed_js, name="embed_js"),
         Route("/embed", loader.embed_redirect, name="embed_loader"),
         Route("/demo", demo.demo_page, name="demo"),
@@ -62,6 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(
         routes=routes(services),
         middleware=[
+            Middleware(MetricsMiddleware, metrics=services.metrics),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=services.live.frame_ancestors),
             # Visitor routes take at most small forms; the admin mount raises its own
             # limit. Inside the security middleware, so a 413 carries the headers too.
@@ -87,4 +90,5 @@ async def _flush_usage_periodically(services: Services) -> None:
         try:
             await anyio.to_thread.run_sync(services.usage.flush)
         except sqlite3.Error as error:
+            services.metrics.usage_flush_failures += 1
             logger.warning("usage counts not written yet: %s", error)

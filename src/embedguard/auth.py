@@ -16,6 +16,7 @@ import hmac
 import secrets
 from typing import Any
 
+from itsdangerous import TimestampSigner
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -35,19 +36,19 @@ _SEEN_RESOLUTION = 60
 _CLIENT_KEY = secrets.token_bytes(32)
 
 
-def session_key(secret_keys: tuple[str, ...]) -> str:
-    """The session cookie's own key, derived from the signing key (the first one)."""
-    return hmac.new(
-        secret_keys[0].encode(), b"embedguard.admin-session", hashlib.sha256
-    ).hexdigest()
+def session_key(secret_key: str) -> str:
+    """The session cookie's own key, derived from one signing key."""
+    return hmac.new(secret_key.encode(), b"embedguard.admin-session", hashlib.sha256).hexdigest()
 
 
 class AdminSessionMiddleware:
-    """Starlette's session middleware, with ``Secure`` whenever the request came over HTTPS."""
+    """Starlette's session middleware, with ``Secure`` whenever the request came over HTTPS.
 
-    def __init__(self, app: ASGIApp, *, secret_key: str, always_secure: bool) -> None:
+    The first signing key signs; every key verifies, so rotating keys logs nobody out."""
+
+    def __init__(self, app: ASGIApp, *, secret_keys: tuple[str, ...], always_secure: bool) -> None:
         options: dict[str, Any] = {
-            "secret_key": secret_key,
+            "secret_key": session_key(secret_keys[0]),
             "session_cookie": SESSION_COOKIE,
             "max_age": ABSOLUTE_TIMEOUT,
             "path": SESSION_PATH,
@@ -55,6 +56,9 @@ class AdminSessionMiddleware:
         }
         self._secure = SessionMiddleware(app, https_only=True, **options)
         self._plain = self._secure if always_secure else SessionMiddleware(app, **options)
+        # Starlette takes one key; itsdangerous signs with the last of a list, verifies with all.
+        signer = TimestampSigner([session_key(k) for k in reversed(secret_keys)])
+        self._secure.signer = self._plain.signer = signer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         chosen = self._secure if scope.get("scheme") in ("https", "wss") else self._plain

@@ -14,6 +14,7 @@ from .assets import Assets
 from .consent import ConsentCodec
 from .i18n import load_translations
 from .live_settings import LiveSettings
+from .metrics import CountingUpstreamClient, CountingUsage, Metrics
 from .pagecache import PageCache
 from .posters import PosterStore
 from .providers import Registry, default_registry
@@ -41,6 +42,7 @@ class Services:
     live: LiveSettings
     allowlist: Allowlist
     pages: PageCache
+    metrics: Metrics
     # Seconds since the epoch; tests replace it to expire sessions and throttles without sleeping.
     clock: Callable[[], float] = field(default=time.time)
 
@@ -48,6 +50,7 @@ class Services:
     def build(cls, settings: Settings, registry: Registry | None = None) -> Services:
         registry = registry or default_registry()
         store = Store(settings.database_path)
+        metrics = Metrics()
         pages = PageCache()
         live = LiveSettings(settings, store, pages)
         assets = Assets(resource_dir("static"))
@@ -68,14 +71,20 @@ class Services:
             store=store,
             registry=registry,
             posters=PosterStore(settings.poster_dir),
-            upstream=UpstreamClient(registry.upstream_hosts(), settings.upstream_map),
+            upstream=CountingUpstreamClient(
+                metrics,
+                registry.upstream_hosts(),
+                settings.upstream_map,
+                proxy=settings.outbound_proxy,
+            ),
             templates=templates,
             assets=assets,
             signer=Signer(settings.secret_keys),
-            usage=UsageCounter(store),
+            usage=CountingUsage(metrics, store),
             live=live,
             allowlist=Allowlist(store, pages),
             pages=pages,
+            metrics=metrics,
         )
 
     async def aclose(self) -> None:

@@ -106,6 +106,7 @@ class UpstreamClient:
         max_redirects: int = 3,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "embedguard/0.1 (+consent proxy)",
+        proxy: str = "",
     ) -> None:
         self._allowed = frozenset(_normalise_host(h) for h in allowed_hosts)
         self._map = {_parse_origin(k): _parse_origin(v) for k, v in (upstream_map or {}).items()}
@@ -117,7 +118,9 @@ class UpstreamClient:
             follow_redirects=False,
             # A jar whose policy accepts nothing: upstream cookies are never stored or sent.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            # No proxies or .netrc credentials picked up from the environment.
+            # Only the configured proxy (the host checks above still decide what is fetched);
+            # no proxies or .netrc credentials picked up from the environment.
+            proxy=proxy or None,
             trust_env=False,
             # Identity only: a compressed body could expand far beyond max_bytes in one chunk.
             headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},

@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 
 from .. import __version__, allowlist
 from ..settings import SETTINGS, SettingsError
-from . import embeds, scan, serve, users
+from . import embeds, keys, scan, serve, users
 from .common import CommandError
 
 Command = Callable[[argparse.Namespace], int]
 
 # Each module adds its subcommands with register(commands); a new command group is a new
 # module here and one entry in this tuple.
-COMMAND_GROUPS = (serve, embeds, users, scan)
+COMMAND_GROUPS = (serve, embeds, users, keys, scan)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

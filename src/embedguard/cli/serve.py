@@ -8,8 +8,14 @@ import tempfile
 from pathlib import Path
 
 from .. import demo
+from ..logconfig import log_config
 from ..services import Services
-from .common import SubParsers, settings_from_env
+from .common import CommandError, SubParsers, settings_from_env
+
+# Without it, admin snippets would carry whatever Host header a request sent.
+PUBLIC_URL_REQUIRED = (
+    "EMBEDGUARD_PUBLIC_URL: required, the address visitors use (e.g. https://embed.example.de)"
+)
 
 
 def register(commands: SubParsers) -> None:
@@ -28,6 +34,8 @@ def _serve(args: argparse.Namespace) -> int:
     from ..app import create_app
 
     settings = settings_from_env(demo_mode=args.demo)
+    if not args.demo and not settings.public_url:
+        raise CommandError(PUBLIC_URL_REQUIRED)
     if args.demo:
         settings = demo.demo_settings(settings, Path(tempfile.mkdtemp(prefix="embedguard-demo-")))
     services = Services.build(settings)
@@ -42,5 +50,6 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,
         access_log=False,
         log_level="info",
+        log_config=log_config(),
     )
     return 0

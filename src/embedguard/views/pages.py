@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .. import health
 from .common import language_of, services_of
 
 _POSTER_CACHE = "public, max-age=31536000, immutable"
@@ -25,12 +27,10 @@ async def privacy(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    services = services_of(request)
-    ok = services.store.healthy() and services.posters.healthy()
+    reason = await anyio.to_thread.run_sync(health.problem, services_of(request))
+    body = {"status": "ok"} if reason is None else {"status": "error", "reason": reason}
     return JSONResponse(
-        {"status": "ok" if ok else "error"},
-        status_code=200 if ok else 503,
-        headers={"cache-control": "no-store"},
+        body, status_code=200 if reason is None else 503, headers={"cache-control": "no-store"}
     )
 
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from ...auth import AdminSessionMiddleware, session_key
+from ...auth import AdminSessionMiddleware
 from ...services import Services
 from . import embeds, login, reports, settings, texts
 
@@ -65,7 +65,7 @@ def admin_mount(services: Services) -> Mount:
         middleware=[
             Middleware(
                 AdminSessionMiddleware,
-                secret_key=session_key(services.settings.secret_keys),
+                secret_keys=services.settings.secret_keys,
                 always_secure=services.settings.public_url.startswith("https://"),
             )
         ],
