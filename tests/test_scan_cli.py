@@ -19,6 +19,7 @@ from embedguard.providers import Registry, default_registry
 from embedguard.scan_files import MAX_FILE_BYTES
 
 from .fake_upstream import VIMEO_FORBIDDEN, VIMEO_OK, VIMEO_OK_TITLE, X_HANDLE, X_POST_OK
+from .logging_proxy import logging_proxy
 from .servers import run_asgi_in_thread, upstream_map_for
 from .test_scan import TootProvider
 
@@ -322,3 +323,20 @@ def test_only_plain_http_urls_are_fetched(
     code, _out, err = run(capsys, url)
     assert code == 1
     assert len(err.splitlines()) == 1 and err.startswith("embedguard: error: ")
+
+
+def test_pages_go_through_the_outbound_proxy_with_every_check(
+    env: Path,
+    capsys: pytest.CaptureFixture[str],
+    county_site: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with logging_proxy() as (proxy_url, log):
+        monkeypatch.setenv("EMBEDGUARD_OUTBOUND_PROXY", proxy_url)
+        code, _out, err = run(capsys, f"{county_site}/seite.html")
+        assert (code, log) == (1, [])  # refused before anything is sent
+        assert "private address" in err
+        code, rows, err = run_json(capsys, "--allow-private", f"{county_site}/seite.html")
+    assert (code, err) == (1, "")
+    assert [row["key"] for row in rows] == [f"vimeo:{VIMEO_OK}", "vimeo:76979872"]
+    assert log == [f"GET {county_site}/seite.html"]

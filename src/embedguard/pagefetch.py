@@ -10,6 +10,8 @@ own network: every host is resolved first, every address it resolves to must be 
 (no loopback, private, link-local or cloud-metadata address), and the connection goes to
 the checked address, so a second DNS answer cannot slip in between check and use. A
 staging copy on the intranet can be scanned when the admin allows private addresses.
+Through the outbound proxy (``EMBEDGUARD_OUTBOUND_PROXY``) the check still runs, but the
+proxy resolves the name itself and connects.
 """
 
 from __future__ import annotations
@@ -67,8 +69,10 @@ class PageFetcher:
         read_timeout: float = 10.0,
         max_redirects: int = 5,
         max_bytes: int = MAX_PAGE_BYTES,
+        proxy: str = "",
     ) -> None:
         self._allow_private = allow_private
+        self._proxied = bool(proxy)
         self._resolve = resolver
         self._max_redirects = max_redirects
         self._max_bytes = max_bytes
@@ -79,6 +83,7 @@ class PageFetcher:
             follow_redirects=False,
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             trust_env=False,
+            proxy=proxy or None,
             headers={
                 "User-Agent": "embedguard-scan/0.1",
                 "Accept": "text/html, application/xhtml+xml",
@@ -110,7 +115,7 @@ class PageFetcher:
 
     async def _send(self, url: httpx.URL) -> httpx.Response:
         address = await self._checked_address(url)
-        pinned = url.copy_with(host=address)
+        pinned = url if self._proxied else url.copy_with(host=address)
         extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
         request = self._client.build_request(
             "GET", pinned, headers={"Host": url.netloc.decode("ascii")}, extensions=extensions

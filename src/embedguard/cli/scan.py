@@ -52,7 +52,9 @@ def register(commands: SubParsers) -> None:
 
 def _scan(args: argparse.Namespace) -> int:
     async def work(services: Services) -> int:
-        sources, failed = await _read_inputs(args.inputs, allow_private=args.allow_private)
+        sources, failed = await _read_inputs(
+            args.inputs, allow_private=args.allow_private, proxy=services.settings.outbound_proxy
+        )
         for error in failed:
             print(f"embedguard: error: {error}", file=sys.stderr)
         findings = [
@@ -75,7 +77,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 async def _read_inputs(
-    inputs: Sequence[str], *, allow_private: bool
+    inputs: Sequence[str], *, allow_private: bool, proxy: str
 ) -> tuple[list[SourceText], list[Exception]]:
     sources: list[SourceText] = []
     failed: list[Exception] = []
@@ -85,7 +87,7 @@ async def _read_inputs(
             if not _URL_ARGUMENT.match(value):
                 _read_files(value, sources, failed)
                 continue
-            fetcher = fetcher or PageFetcher(allow_private=allow_private)
+            fetcher = fetcher or PageFetcher(allow_private=allow_private, proxy=proxy)
             try:
                 page = await fetcher.fetch(value)
             except PageFetchError as error:
