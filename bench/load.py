@@ -93,7 +93,7 @@ def free_port() -> int:
 
 def sample_jpeg() -> bytes:
     """A 1280x720 photo-like JPEG (gradient plus soft noise): re-encoded at 1280 px it weighs
-    about 67 KB, close to REFERENCE.md F's 70 KB test JPEG."""
+    about 67 KB, close to the 70 KB JPEG behind docs/ARCHITECTURE.md's figures."""
     from PIL import Image, ImageFilter
 
     noise = Image.effect_noise((1280, 720), 30).convert("L").filter(ImageFilter.GaussianBlur(2))
@@ -208,7 +208,7 @@ def floor_command(port: int, manifest: Path) -> list[str]:
 
 
 def serve_floor(port: int, manifest_file: Path) -> None:
-    """REFERENCE.md F's "Starlette returning the same bytes from memory", per scenario."""
+    """the "Starlette returning the same bytes from memory", per scenario."""
     import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request

@@ -93,8 +93,8 @@ def logging_proxy() -> Iterator[tuple[str, list[str]]]:
     thread.daemon = True
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}", server.log
+        port = server.server_address[1]
+        yield f"http://127.0.0.1:{port}", server.log
     finally:
         server.shutdown()
         server.server_close()

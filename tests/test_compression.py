@@ -96,13 +96,13 @@ def test_compressed_once_not_per_request(
     client: TestClient, video: Embed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = compression.brotli.compress
+    real = brotli.compress
 
     def counting(data: bytes, **options: int) -> bytes:
         calls.append(len(data))
         return real(data, **options)
 
-    monkeypatch.setattr(compression.brotli, "compress", counting)
+    monkeypatch.setattr(brotli, "compress", counting)
     for _ in range(5):
         assert client.get(PAGE, headers={"accept-encoding": "br"}).status_code == 200
     assert len(calls) == 1

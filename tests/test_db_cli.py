@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -32,7 +33,7 @@ def _fill(store: Store, poster_json: str) -> None:
     store.set_user("anna", "$argon2id$hash")
     store.end_sessions("anna", 12.5)
     store.add_usage({("vimeo", "vimeo:1", "view"): 3, ("vimeo", "vimeo:1", "load_once"): 1})
-    store.record_login_failure(["user:anna"], 100.25, forget_before=0.0)
+    store.count_login_attempt([], lambda stats: True, ["user:anna"], 100.25, forget_before=0.0)
 
 
 def _contents(store: Store) -> dict[str, object]:
@@ -67,7 +68,7 @@ def test_copy_from_sqlite_to_postgresql_and_back(
     expected = _contents(source)
     assert _contents(target) == expected
     names = {poster.filename(w, f) for w in poster.widths for f in ("jpg", "webp")}
-    assert set(expected["posters"]) == names  # type: ignore[arg-type]
+    assert set(cast(list[str], expected["posters"])) == names
     # Identities move on past the copied ids: the next audit entry gets a new one.
     target.set_setting("consent_days", 60, actor="ben")
     assert target.audit_log()[0]["id"] == expected["audit"][0]["id"] + 1  # type: ignore[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from embedguard.consent import COOKIE_NAME
+from embedguard.database import SQLiteDatabase
 from embedguard.live_settings import LiveSettings
 from embedguard.services import Services
 from embedguard.store import Embed
@@ -439,11 +441,11 @@ def test_locked_storage_is_a_503_page_not_a_500(
     from .test_admin_support import login_token
 
     form = {"username": "anna", "password": "wrong-password", "csrf_token": login_token(client)}
-    services.store._db.connection.execute("PRAGMA query_only = 1")
+    _sqlite(services).execute("PRAGMA query_only = 1")
     try:
         response = client.post("/admin/login", data=form)
     finally:
-        services.store._db.connection.execute("PRAGMA query_only = 0")
+        _sqlite(services).execute("PRAGMA query_only = 0")
     assert response.status_code == 503
     assert "<html" in response.text
 
@@ -457,13 +459,13 @@ def test_failing_usage_writes_do_not_take_the_service_down(
 
     monkeypatch.setattr(embedguard.app, "USAGE_FLUSH_SECONDS", 0.05)
     with TestClient(app) as client:
-        services.store._db.connection.execute("PRAGMA query_only = 1")
+        _sqlite(services).execute("PRAGMA query_only = 1")
         try:
             client.get(PAGE)
             time.sleep(0.3)  # several flushes fail meanwhile
             assert client.get(PAGE).status_code == 200
         finally:
-            services.store._db.connection.execute("PRAGMA query_only = 0")
+            _sqlite(services).execute("PRAGMA query_only = 0")
         time.sleep(0.3)
         views = [row["count"] for row in services.store.usage() if row["event"] == "view"]
     assert views == [2]
@@ -479,3 +481,10 @@ def test_a_signed_once_url_loads_nothing(
         response = client.get(PAGE, params={"consent": token})
         assert response.status_code == 200
         assert "player.vimeo.com" not in response.text
+
+
+def _sqlite(services: Services) -> sqlite3.Connection:
+    """The raw SQLite connection under the store, to make it read-only for a moment."""
+    database = services.store._db
+    assert isinstance(database, SQLiteDatabase)
+    return database.connection

@@ -51,7 +51,8 @@ EXPECTED_CSV = (
 
 
 def at(clock: FakeClock, *when: int) -> None:
-    clock.now = datetime(*when, 12, tzinfo=UTC).timestamp()  # type: ignore[misc]
+    year, month, day = when
+    clock.now = datetime(year, month, day, 12, tzinfo=UTC).timestamp()
 
 
 def consent(client: TestClient, provider: str, scope: str, next_path: str) -> None:

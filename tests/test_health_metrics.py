@@ -24,7 +24,6 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from embedguard import app as app_module
-from embedguard import health
 from embedguard.app import create_app
 from embedguard.database import StorageError
 from embedguard.logconfig import log_config
@@ -68,7 +67,7 @@ def test_a_failing_write_is_an_error(client: TestClient, monkeypatch: pytest.Mon
     def full_disk(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(health.os, "fsync", full_disk)
+    monkeypatch.setattr("embedguard.health.os.fsync", full_disk)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "reason": "data directory cannot be written"}

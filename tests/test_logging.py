@@ -1,4 +1,5 @@
-"""The running service logs no visitor IP address, cookie or token (DESIGN behaviour 8)."""
+"""The running service logs no visitor IP address, cookie or token (docs/ARCHITECTURE.md,
+"Deliberately not done")."""
 
 from __future__ import annotations
 

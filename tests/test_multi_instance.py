@@ -16,7 +16,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from embedguard import auth
+from embedguard import login_throttle
 from embedguard.consent import COOKIE_NAME
 from embedguard.store import Embed, Store
 
@@ -127,7 +127,7 @@ def test_embeds_posters_consent_and_throttling_are_shared(
         httpx.Client(base_url=a_url, timeout=TIMEOUT) as a,
         httpx.Client(base_url=b_url, timeout=TIMEOUT) as b,
     ):
-        for _ in range(auth.MAX_ACCOUNT_FAILURES):
+        for _ in range(login_throttle.MAX_PAIR_FAILURES):
             assert _login(a, "wrong-password-1234").status_code == 401
         assert _login(b, "wrong-password-1234").status_code == 429
         assert _login(b).status_code == 429, "throttled before the password is checked"

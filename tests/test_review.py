@@ -32,7 +32,8 @@ REMINDER = "Die jährliche Auswertung steht an"
 
 
 def at(clock: FakeClock, *when: int) -> None:
-    clock.now = datetime(*when, 12, tzinfo=UTC).timestamp()  # type: ignore[misc]
+    year, month, day = when
+    clock.now = datetime(year, month, day, 12, tzinfo=UTC).timestamp()
 
 
 def record(client: TestClient, **fields: str) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from embedguard.database import StorageError
-from embedguard.store import MIGRATIONS, Embed, Store
+from embedguard.store import MIGRATIONS, Embed, LoginStat, Store
 from embedguard.usage import UsageCounter
 
 
@@ -187,12 +187,41 @@ def test_users_sessions_and_login_failures(store: Store) -> None:
     assert store.sessions_valid_after("anna") == 0.0
     store.end_sessions("anna", 1234.5)
     assert store.sessions_valid_after("anna") == 1234.5
-    store.record_login_failure(["user:anna", "client:x"], 100.0, forget_before=0.0)
-    store.record_login_failure(["user:anna"], 200.0, forget_before=150.0)
-    assert store.count_login_failures("user:anna", 0.0) == 1
-    assert store.count_login_failures("client:x", 0.0) == 0
-    store.clear_login_failures("user:anna")
-    assert store.count_login_failures("user:anna", 0.0) == 0
+
+
+def test_login_attempts_are_counted_then_recorded_in_one_step(store: Store) -> None:
+    def count(subject: str) -> int:
+        seen: list[int] = []
+
+        def look(stats: list[LoginStat]) -> bool:
+            seen.append(stats[0].count)
+            return False
+
+        store.count_login_attempt([(subject, 0.0)], look, [], 0.0, forget_before=0.0)
+        return seen[0]
+
+    def always(stats: list[LoginStat]) -> bool:
+        return True
+
+    assert store.count_login_attempt([], always, ["user:anna", "client:x"], 100.0, forget_before=0)
+    assert store.count_login_attempt([], always, ["user:anna"], 200.0, forget_before=150.0)
+    assert count("user:anna") == 1  # the one at 100.0 was forgotten
+    assert count("client:x") == 0
+    refused = store.count_login_attempt(
+        [("user:anna", 0.0)],
+        lambda stats: stats[0].count < 1,
+        ["user:anna"],
+        300.0,
+        forget_before=0.0,
+    )
+    assert refused is False and count("user:anna") == 1
+    store.forget_login_attempt(["user:anna"], 200.0)
+    assert count("user:anna") == 0
+    store.count_login_attempt(
+        [], always, ["user:anna", "user:anna/client:y"], 400.0, forget_before=0
+    )
+    assert store.clear_login_failures("user:anna", prefix="user:anna/") == 2
+    assert count("user:anna") == 0 and count("user:anna/client:y") == 0
 
 
 def test_poster_files_are_kept(store: Store) -> None:

@@ -65,6 +65,7 @@ def test_recognises_video_urls(url: str) -> None:
         "https://www.youtube.com/@wirtschaftmittelsachsen",
         "https://www.youtube.com/channel/UC1234567890",
         "https://www.youtube.com/playlist?list=PL123",
+        "https://www.youtube-nocookie.com/embed/videoseries?list=PL123",
         "https://www.youtube.com/watch?v=short",
         f"https://www.youtube.com/watch?v={YOUTUBE_OK}x",
         "https://www.youtube.com/watch?v=abc%20defghij",

@@ -1,7 +1,8 @@
 """Static files served from memory.
 
 They are few and small; reading them once beats a thread hop and a file read per request
-(see REFERENCE.md F). URLs carry a content hash, so responses can be cached forever.
+(figures in docs/ARCHITECTURE.md, "Storage and caching"). URLs carry a content hash, so
+responses can be cached forever.
 """
 
 from __future__ import annotations

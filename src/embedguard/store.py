@@ -441,8 +441,9 @@ class Store:
         more for each subject in ``record``, in one transaction, so that parallel attempts
         are counted one after the other. Attempts older than ``forget_before`` go.
 
-        SQLite's BEGIN IMMEDIATE serializes this across processes; a server database needs
-        the same (a lock on the table or an advisory lock), or two counts could overlap."""
+        SQLite's BEGIN IMMEDIATE serializes this across processes; on PostgreSQL every write
+        transaction first updates the change counter's row (database.py), which serializes
+        it the same way across instances."""
         with self.transaction() as db:
             db.execute("DELETE FROM login_failures WHERE at < ?", (forget_before,))
             stats = []

@@ -15,8 +15,11 @@ _SEPARATORS = re.compile(r"[._-]+")
 
 
 class _Labelled(Protocol):
-    name: str
-    label: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def readable_slug(slug: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -67,7 +68,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(base, paths)
 
 
-def _context(factory: ContextFactory, scheme: str = "light", **options: object) -> BrowserContext:
+def _context(factory: ContextFactory, scheme: str = "light", **options: Any) -> BrowserContext:
     return factory(color_scheme=scheme, **options)
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -78,7 +79,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(base)
 
 
-def _logged_in(factory: ContextFactory, site: Site, **options: object) -> Page:
+def _logged_in(factory: ContextFactory, site: Site, **options: Any) -> Page:
     page = factory(locale="de-DE", **options).new_page()
     page.goto(f"{site.base}/admin/login")
     page.get_by_label("Benutzername").fill(USER)

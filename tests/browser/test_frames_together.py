@@ -210,7 +210,7 @@ def test_without_javascript_the_other_frames_follow_on_the_next_view(
     assert not _loaded(_frame(page, VIDEOS[1]))  # nothing breaks, it just waits
     page.reload(wait_until="networkidle")
     for path in VIDEOS:
-        _wait(lambda path=path: _loaded(_frame(page, path)), 5)  # type: ignore[misc]
+        _wait(lambda path=path: _loaded(_frame(page, path)), 5)
     assert not _loaded(_frame(page, FACEBOOK))
 
 
@@ -296,7 +296,7 @@ def test_the_host_page_does_not_jump(site: Site, context_factory: ContextFactory
     for index in range(frames.count()):
         element = frames.nth(index)
         element.scroll_into_view_if_needed()
-        frame = element.element_handle().content_frame()  # type: ignore[union-attr]
+        frame = element.element_handle().content_frame()
         assert frame is not None
         frame.locator("button[value=once]").click()
         frame.locator("main.loaded").wait_for()

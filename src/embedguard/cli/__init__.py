@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 from .. import __version__, allowlist
 from ..database import SchemaTooNew, StorageError
 from ..settings import SETTINGS, SettingsError
-from . import db, embeds, keys, report, serve, users
+from . import db, embeds, keys, report, scan, serve, users
 from .common import CommandError
 
 Command = Callable[[argparse.Namespace], int]
 
 # Each module adds its subcommands with register(commands); a new command group is a new
 # module here and one entry in this tuple.
-COMMAND_GROUPS = (serve, embeds, users, keys, db, report)
+COMMAND_GROUPS = (serve, embeds, users, keys, db, report, scan)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,6 +27,8 @@ from .base import (
 )
 
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}", re.ASCII)
+# /embed/videoseries?list=… embeds a playlist; the word happens to fit the id pattern.
+_PLAYLIST_EMBED = "videoseries"
 _SITE_HOSTS = frozenset({"youtube.com", "youtube-nocookie.com"})
 # Path prefixes whose next segment is the video id.
 _ID_PATHS = frozenset({"shorts", "embed", "live", "v", "e"})
@@ -95,13 +97,16 @@ class YouTubeProvider(Provider):
             raise NotEmbeddable(
                 "a YouTube page that is not a video (channels and playlists cannot be embedded)"
             )
+        if video_id == _PLAYLIST_EMBED:
+            raise NotEmbeddable("a YouTube playlist, not a single video")
         if not _VIDEO_ID.fullmatch(video_id):
             raise NotEmbeddable(f"not a valid YouTube video id: {video_id[:40]!r}")
         return self.ref(video_id)
 
     def item_id_from_path(self, params: Mapping[str, str]) -> str | None:
         video_id = params.get("video_id", "")
-        return video_id if _VIDEO_ID.fullmatch(video_id) else None
+        canonical = _VIDEO_ID.fullmatch(video_id) and video_id != _PLAYLIST_EMBED
+        return video_id if canonical else None
 
     async def fetch_metadata(self, ref: EmbedRef, client: UpstreamClient) -> Metadata:
         page = quote(f"https://www.youtube.com/watch?v={ref.item_id}", safe="")

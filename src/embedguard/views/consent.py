@@ -29,7 +29,7 @@ from .common import (
 from .embed import current_consent, loaded_once
 
 SCOPES = ("once", "always")
-# Written as DESIGN.md spells it; Starlette passes the value through unchanged.
+# Spelled "Lax" as docs/ARCHITECTURE.md gives the cookie; Starlette passes it through as is.
 SAME_SITE: Literal["lax"] = "Lax"  # type: ignore[assignment]
 
 
