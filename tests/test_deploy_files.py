@@ -41,7 +41,7 @@ def test_every_runtime_dependency_is_pinned_and_installed_at_its_pin() -> None:
 def test_the_image_is_pinned_numeric_healthy_and_trusts_a_proxy_network() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "COPY pyproject.toml README.md constraints.txt ./" in dockerfile
-    assert "pip install --prefix=/install -c constraints.txt ." in dockerfile
+    assert "pip install --prefix=/install -c constraints.txt '.[postgresql]'" in dockerfile
     assert re.search(r"^USER \d+:\d+$", dockerfile, re.M), "numeric user (runAsNonRoot)"
     assert re.search(r"^HEALTHCHECK .*\n\s+CMD .*/healthz", dockerfile, re.M)
     assert "--format docker" in dockerfile, "podman keeps HEALTHCHECK only in docker format"

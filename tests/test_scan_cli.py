@@ -236,7 +236,12 @@ def test_runtime_provider_gets_scan_and_add_with_no_other_change(
     env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        services_module, "default_registry", lambda: Registry([*default_registry(), TootProvider()])
+        services_module,
+        "default_registry",
+        lambda: Registry(
+            # In place of the built-in Mastodon provider, which would claim the same URLs.
+            [*(p for p in default_registry() if p.name != "mastodon"), TootProvider()]
+        ),
     )
     (env / "post.html").write_text(
         '<iframe src="https://social.example/@kreis/42/embed" class="mastodon-embed"></iframe>\n'

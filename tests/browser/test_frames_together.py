@@ -224,8 +224,9 @@ def test_a_loaded_video_fills_its_frame_exactly(
     page.goto(f"{site.host}/single?path={path}&w={width}&h={height}", wait_until="networkidle")
     frame = _frame(page, VIDEOS[0])
     frame.locator("button[value=once]").click()
-    _wait(lambda: _loaded(_frame(page, VIDEOS[0])), 5)
-    frame = _frame(page, VIDEOS[0])
+    # "Once" answers the click's POST with the page itself: the frame's URL is /consent now.
+    _wait(lambda: _loaded(page.main_frame.child_frames[0]), 5)
+    frame = page.main_frame.child_frames[0]
     box = frame.evaluate(
         """() => { const r = document.querySelector("main.loaded > iframe").getBoundingClientRect();
         return [r.left, r.top, r.width, r.height, innerWidth, innerHeight,

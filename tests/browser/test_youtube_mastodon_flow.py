@@ -78,7 +78,7 @@ def test_placeholder_contacts_no_google_or_mastodon_host(
 def test_post_text_is_readable_before_consent(base: str, context_factory: ContextFactory) -> None:
     page, _ = open_page(context_factory, js=False)
     page.goto(f"{base}{POST}?lang=de", wait_until="networkidle")
-    assert MASTODON_OK_TEXT in page.locator("blockquote.post-text").inner_text()
+    assert MASTODON_OK_TEXT in page.locator("blockquote.post").inner_text()
 
 
 @pytest.mark.parametrize("path", PAGES)
