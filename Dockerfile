@@ -14,7 +14,8 @@ COPY pyproject.toml README.md constraints.txt ./
 COPY src/ src/
 COPY templates/ templates/
 COPY static/ static/
-RUN pip install --prefix=/install -c constraints.txt .
+# The postgresql extra (psycopg) lets several containers share one PostgreSQL database.
+RUN pip install --prefix=/install -c constraints.txt '.[postgresql]'
 
 FROM python:3.11-slim-bookworm
 # FORWARDED_ALLOW_IPS: whose X-Forwarded-For/-Proto uvicorn believes (Secure cookies, login
