@@ -40,8 +40,18 @@ KINDS = {
     "facebook-tile": "/facebook/landkreis.mittelsachsen",  # no image: the neutral tile
     "twitter-timeline": "/twitter/mswirtschaft",
     "twitter-post": "/twitter/mswirtschaft/status/1790000000000000002",
+    # The providers added since inherit the same placeholder (demo items, see demo.py).
+    "youtube": "/youtube/aqz-KE-bpKQ",
+    "mastodon-account": "/mastodon/mastodon.social/@mastodon",
 }
-PROVIDER_NAMES = {"vimeo": "Vimeo", "facebook": "Facebook", "twitter": "X (", "generic": ""}
+PROVIDER_NAMES = {
+    "vimeo": "Vimeo",
+    "facebook": "Facebook",
+    "twitter": "X (",
+    "youtube": "YouTube",
+    "mastodon": "Mastodon",
+    "generic": "",
+}
 
 # Measures one state: the buttons' boxes, the lead line's box, and whether the document
 # scrolls. Rounded to whole pixels; a box must lie fully inside the viewport.

@@ -227,6 +227,7 @@ def test_a_loaded_video_fills_its_frame_exactly(
     # "Once" answers the click's POST with the page itself: the frame's URL is /consent now.
     _wait(lambda: _loaded(page.main_frame.child_frames[0]), 5)
     frame = page.main_frame.child_frames[0]
+    frame.wait_for_load_state("load")  # its stylesheets applied, not an iframe's default 300x150
     box = frame.evaluate(
         """() => { const r = document.querySelector("main.loaded > iframe").getBoundingClientRect();
         return [r.left, r.top, r.width, r.height, innerWidth, innerHeight,
