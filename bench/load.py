@@ -246,7 +246,7 @@ def scenarios(base: str, poster: str) -> list[Scenario]:
         first = client.get(page, headers={"Accept-Encoding": "identity"})
         first.raise_for_status()
         etag = first.headers["etag"]
-        css = re.search(rb'href="(/static/embedguard\.css\?v=[0-9a-f]+)"', first.content)
+        css = re.search(rb'href="(/static/embed\.css\?v=[0-9a-f]+)"', first.content)
         if css is None:
             raise SystemExit("no stylesheet link in the placeholder page")
         consent = client.post(
