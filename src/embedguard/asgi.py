@@ -10,6 +10,7 @@ worker process builds its own (its own database connection, caches and counters)
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -19,12 +20,12 @@ from starlette.applications import Starlette
 def create() -> Starlette:
     """A new app from the environment (a bad or missing setting raises SettingsError)."""
     from .app import create_app
-    from .cli.serve import PUBLIC_URL_REQUIRED
-    from .settings import Settings, SettingsError
+    from .cli.serve import PUBLIC_URL_WARNING
+    from .settings import Settings
 
     settings = Settings.from_env(os.environ)
     if not settings.public_url:
-        raise SettingsError(PUBLIC_URL_REQUIRED)
+        logging.getLogger("embedguard").warning(PUBLIC_URL_WARNING)
     return create_app(settings)
 
 

@@ -13,9 +13,11 @@ from .common import CommandError, SubParsers, settings_from_env
 
 ASGI_FACTORY = "embedguard.asgi:create"
 MAX_WORKERS = 64
-# Without it, admin snippets would carry whatever Host header a request sent.
-PUBLIC_URL_REQUIRED = (
-    "EMBEDGUARD_PUBLIC_URL: required, the address visitors use (e.g. https://embed.example.de)"
+# Without it, admin snippets carry the address (Host header) of each admin request. The
+# service still starts, as the settings table promises ("from the request"), but says so.
+PUBLIC_URL_WARNING = (
+    "EMBEDGUARD_PUBLIC_URL is not set: admin snippets use the address of each admin request;"
+    " set it to the address visitors use (e.g. https://embed.example.de)"
 )
 
 
@@ -50,7 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError("--demo runs one worker: its data directory and key are throwaway")
     settings = settings_from_env(demo_mode=args.demo)
     if not args.demo and not settings.public_url:
-        raise CommandError(PUBLIC_URL_REQUIRED)
+        print(f"embedguard: warning: {PUBLIC_URL_WARNING}", file=sys.stderr)
     if args.workers > 1:
         # Each worker builds its own app from the same environment (checked just now).
         server.serve(
