@@ -6,8 +6,10 @@ Import it relatively in tests under tests/browser: `from .harness import Request
 from __future__ import annotations
 
 import functools
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -165,3 +167,31 @@ def format_violations(violations: Sequence[dict[str, Any]]) -> str:
             f"{violation['id']} ({violation.get('impact')}): {violation.get('help')} at {targets}"
         )
     return "\n".join(lines)
+
+
+def open_page(context_factory: ContextFactory, js: bool = True) -> tuple[Page, RequestLog]:
+    """A new page in its own context, with every request it makes logged."""
+    context = context_factory(java_script_enabled=js)
+    log = RequestLog.attach(context)
+    return context.new_page(), log
+
+
+@contextmanager
+def seeded_site(data_dir: Path, upstream_base: str, urls: Sequence[str]) -> Iterator[str]:
+    """embedguard on loopback with ``urls`` allowed through the fake upstream at
+    ``upstream_base``; yields its base URL."""
+    from embedguard.app import create_app
+    from embedguard.settings import Settings
+
+    from ..conftest import TEST_KEYS
+    from ..helpers import seed_embeds
+    from ..servers import run_asgi_in_thread, upstream_map_for
+
+    settings = Settings(
+        secret_keys=TEST_KEYS,
+        data_dir=data_dir,
+        upstream_map=json.loads(upstream_map_for(upstream_base)),
+    )
+    seed_embeds(settings, urls)
+    with run_asgi_in_thread(create_app(settings)) as url:
+        yield url

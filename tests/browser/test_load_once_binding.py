@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -27,7 +26,7 @@ from ..conftest import TEST_KEYS
 from ..fake_upstream import VIMEO_OK
 from ..helpers import seed_embeds
 from ..servers import run_asgi_in_thread, upstream_map_for
-from .harness import ContextFactory, RequestLog
+from .harness import ContextFactory, RequestLog, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -83,12 +82,6 @@ def captured_once_url(base: str) -> str:
         return f"{base}{response.headers['location']}"
     token = Signer(TEST_KEYS).sign({"p": "vimeo", "e": f"vimeo:{VIMEO_OK}"}, namespace="once")
     return f"{base}{VIDEO}?consent={token}"
-
-
-def open_page(context_factory: ContextFactory, js: bool = True) -> tuple[Page, RequestLog]:
-    context = context_factory(java_script_enabled=js)
-    log = RequestLog.attach(context)
-    return context.new_page(), log
 
 
 def player_requests(log: RequestLog) -> list[str]:

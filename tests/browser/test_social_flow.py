@@ -3,23 +3,21 @@ provider's hosts are the only ones tried after it, and the pages pass axe (WCAG 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
 from starlette.applications import Starlette
 
-from embedguard.app import create_app
-from embedguard.settings import Settings
-
-from ..conftest import TEST_KEYS
 from ..fake_upstream import X_HANDLE, X_POST_OK, X_POST_OK_2
-from ..helpers import seed_embeds
-from ..servers import run_asgi_in_thread, upstream_map_for
-from .harness import AxeRunner, ContextFactory, RequestLog, format_violations
+from .harness import (
+    AxeRunner,
+    ContextFactory,
+    format_violations,
+    open_page,
+    seeded_site,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -45,20 +43,9 @@ AFTER_CONSENT = {
 def base(
     tmp_path_factory: pytest.TempPathFactory, fake_upstream: tuple[str, Starlette]
 ) -> Iterator[str]:
-    settings = Settings(
-        secret_keys=TEST_KEYS,
-        data_dir=Path(tmp_path_factory.mktemp("social-flow")) / "data",
-        upstream_map=json.loads(upstream_map_for(fake_upstream[0])),
-    )
-    seed_embeds(settings, URLS)
-    with run_asgi_in_thread(create_app(settings)) as url:
+    data_dir = Path(tmp_path_factory.mktemp("social-flow")) / "data"
+    with seeded_site(data_dir, fake_upstream[0], URLS) as url:
         yield url
-
-
-def open_page(context_factory: ContextFactory, js: bool = True) -> tuple[Page, RequestLog]:
-    context = context_factory(java_script_enabled=js)
-    log = RequestLog.attach(context)
-    return context.new_page(), log
 
 
 @pytest.mark.parametrize("path", PAGES)

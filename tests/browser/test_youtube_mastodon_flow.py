@@ -4,18 +4,12 @@ pages pass axe (WCAG 2.1 AA)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
 from starlette.applications import Starlette
 
-from embedguard.app import create_app
-from embedguard.settings import Settings
-
-from ..conftest import TEST_KEYS
 from ..fake_youtube_mastodon import (
     MASTODON_ACCOUNT_URL,
     MASTODON_INSTANCE,
@@ -24,9 +18,13 @@ from ..fake_youtube_mastodon import (
     MASTODON_USER,
     YOUTUBE_OK,
 )
-from ..helpers import seed_embeds
-from ..servers import run_asgi_in_thread, upstream_map_for
-from .harness import AxeRunner, ContextFactory, RequestLog, format_violations
+from .harness import (
+    AxeRunner,
+    ContextFactory,
+    format_violations,
+    open_page,
+    seeded_site,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -46,20 +44,9 @@ AFTER_CONSENT = {VIDEO: {"www.youtube-nocookie.com"}, POST: {MASTODON_INSTANCE}}
 def base(
     tmp_path_factory: pytest.TempPathFactory, fake_upstream: tuple[str, Starlette]
 ) -> Iterator[str]:
-    settings = Settings(
-        secret_keys=TEST_KEYS,
-        data_dir=Path(tmp_path_factory.mktemp("youtube-mastodon")) / "data",
-        upstream_map=json.loads(upstream_map_for(fake_upstream[0])),
-    )
-    seed_embeds(settings, URLS)
-    with run_asgi_in_thread(create_app(settings)) as url:
+    data_dir = Path(tmp_path_factory.mktemp("youtube-mastodon")) / "data"
+    with seeded_site(data_dir, fake_upstream[0], URLS) as url:
         yield url
-
-
-def open_page(context_factory: ContextFactory, js: bool = True) -> tuple[Page, RequestLog]:
-    context = context_factory(java_script_enabled=js)
-    log = RequestLog.attach(context)
-    return context.new_page(), log
 
 
 @pytest.mark.parametrize("path", PAGES)
