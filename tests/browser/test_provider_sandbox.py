@@ -186,6 +186,37 @@ def test_a_well_behaved_widgets_js_renders_and_the_frame_fits(
     )
 
 
+def test_the_frame_is_sized_when_its_content_reports_before_the_page_listens(
+    site: Site, context_factory: ContextFactory
+) -> None:
+    """The page's deferred sizing script may run after the frame has already reported."""
+    context = context_factory()
+    serve_widgets(context, site.upstream, "/widgets.js")
+    page = context.new_page()
+    page.goto(f"{site.base}{POST}", wait_until="networkidle")
+    held: list[Route] = []
+
+    def hold_the_outer_copy(route: Route) -> None:
+        if route.request.frame == page.main_frame:
+            held.append(route)  # answered below, once the frame has reported its size
+        else:
+            route.fallback()
+
+    context.route("**/static/sandboxed.js*", hold_the_outer_copy)
+    page.locator("button[value=once]").click()
+    frame = widget_frame(page)
+    frame.get_by_text(WIDGETS_RENDERED_TEXT).wait_for()
+    page.wait_for_timeout(300)  # the frame's first report has gone out, to no listener
+    assert held, "the page's own copy of the sizing script was held back"
+    for route in held:
+        route.fallback()
+    page.wait_for_function(
+        "(h) => document.querySelector('iframe.script-sandbox').offsetHeight >= h",
+        arg=WIDGETS_RENDERED_HEIGHT,
+        timeout=10_000,
+    )
+
+
 def test_admin_pages_sever_their_opener(site: Site, context_factory: ContextFactory) -> None:
     page = context_factory().new_page()
     response = page.goto(f"{site.base}/admin/login")
