@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,24 @@ def test_usage_is_aggregated_per_day_provider_embed_event(store: Store) -> None:
     assert rows == {("vimeo:1", "view"): 4, ("vimeo:1", "load_once"): 1}
     columns = set(store.usage()[0])
     assert columns == {"day", "provider", "embed_key", "event", "count"}
+
+
+def test_usage_lands_on_the_utc_day_it_happened_on(store: Store) -> None:
+    midnight = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+    now = [midnight - 0.001]
+    counter = UsageCounter(store, clock=lambda: now[0])
+    counter.add("vimeo", "vimeo:1", "view")
+    now[0] = midnight
+    counter.add("vimeo", "vimeo:1", "view")
+    now[0] = midnight + 86399.999
+    counter.add("vimeo", "vimeo:1", "load_once")
+    counter.flush()
+    rows = {(r["day"], r["event"]): r["count"] for r in store.usage()}
+    assert rows == {
+        ("2026-02-28", "view"): 1,
+        ("2026-03-01", "view"): 1,
+        ("2026-03-01", "load_once"): 1,
+    }
 
 
 def test_unknown_usage_event_is_refused(store: Store) -> None:

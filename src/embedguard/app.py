@@ -68,9 +68,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(
         routes=app_routes,
         middleware=[
-            Middleware(MetricsMiddleware, metrics=services.metrics),
-            # The embed pages, posters and static files it answers skip the rest.
+            # The embed pages, posters and static files it answers skip the rest; it
+            # counts them for /metrics itself, without wrapping every send.
             Middleware(HotPath, services=services, routes=app_routes),
+            Middleware(MetricsMiddleware, metrics=services.metrics),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=services.live.frame_ancestors),
             # Visitor routes take at most small forms; the admin mount raises its own
             # limit. Inside the security middleware, so a 413 carries the headers too.

@@ -79,15 +79,17 @@ def _read_headers(raw: list[tuple[bytes, bytes]]) -> _RequestHeaders | None:
 
 
 class HotPath:
-    """Outermost middleware (inside Starlette's error handler) of create_app."""
+    """Outermost middleware (inside Starlette's error handler) of create_app; it counts
+    its own answers for /metrics, the rest are counted by metrics.MetricsMiddleware."""
 
     def __init__(
         self, app: ASGIApp, *, services: Services, routes: Sequence[BaseRoute] = ()
     ) -> None:
         self.app = app
         self.services = services
-        # The router's own Route objects, put in the scope as the router would (metrics.py
-        # counts requests by route name).
+        self._metrics = services.metrics
+        # The router's own Route objects, put in the scope as the router would: /metrics
+        # counts requests by route name (metrics.py).
         by_path = {route.path: route for route in routes if isinstance(route, Route)}
         self._matchers: list[_Matcher] = []
         for provider in services.registry:
@@ -108,6 +110,7 @@ class HotPath:
             answer = self._answer(scope)
             if answer is not None:
                 status, headers, body = answer
+                self._metrics.count_request(scope.get("route"), status)
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return

@@ -28,6 +28,11 @@ class Metrics:
         self.upstream_errors = 0
         self.usage_flush_failures = 0
 
+    def count_request(self, route: object, status: int) -> None:
+        """One answered request, under the name of the route that matched it (if any)."""
+        key = (getattr(route, "name", None) or UNMATCHED, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+
     def render(self) -> bytes:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Collector(self))
@@ -67,12 +72,13 @@ class _Collector(Collector):
 
 
 class MetricsMiddleware:
-    """Counts every HTTP request under its route's name (the router records the route in
-    the scope); requests no route matched count as ``unmatched``."""
+    """Counts every HTTP request that reaches the app under its route's name (the router
+    records the route in the scope); requests no route matched count as ``unmatched``.
+    The hot path (hotpath.py) sits outside it and counts its own answers the same way."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
-        self.counts = metrics.requests
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,8 +95,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_counted)
         finally:
-            key = (getattr(scope.get("route"), "name", None) or UNMATCHED, status)
-            self.counts[key] = self.counts.get(key, 0) + 1
+            self.metrics.count_request(scope.get("route"), status)
 
 
 class CountingUsage(UsageCounter):

@@ -7,18 +7,29 @@ lands on the right day.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import date, timedelta
 
 from .providers import Registry
 from .store import USAGE_EVENTS, Store
 
+_SECONDS_PER_DAY = 86400
+_EPOCH = date(1970, 1, 1)
+
 
 def utc_day(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).date().isoformat()
+    # Every placeholder view asks; POSIX time has no leap seconds, so whole days since the
+    # epoch are UTC days, and the few distinct ones are remembered.
+    return _day_name(int(seconds // _SECONDS_PER_DAY))
+
+
+@functools.lru_cache(maxsize=8)
+def _day_name(days_since_epoch: int) -> str:
+    return (_EPOCH + timedelta(days=days_since_epoch)).isoformat()
 
 
 class UsageCounter:
