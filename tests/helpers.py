@@ -56,3 +56,13 @@ def load_always(client: Any, provider: str, page: str) -> Any:
     data = {"provider": provider, "scope": "always", "next": page}
     assert client.post("/consent", data=data, headers=SAME_ORIGIN).status_code == 303
     return client.get(page)
+
+
+# A public address (example.com's old one). Tests that use it send to a fake transport, so
+# nothing ever goes there; the upstream client only sees that the name resolves publicly.
+PUBLIC_ADDRESS = "93.184.216.34"
+
+
+async def public_dns(host: str, port: int) -> list[str]:
+    """A resolver for upstream clients on a fake transport: every name is public."""
+    return [PUBLIC_ADDRESS]

@@ -25,7 +25,7 @@ from .fake_upstream import (
     X_POST_OK,
     X_POST_OK_2,
 )
-from .helpers import parse_csp, refused
+from .helpers import parse_csp, public_dns, refused
 
 FRAME_JS = re.compile(
     r'<script src="/static/frame\.js\?v=\w+" defer data-eg-parents="[^"<>]*"></script>'
@@ -219,10 +219,13 @@ def test_hostile_post_is_sanitized(
 
 def client_for(answers: dict[str, httpx.Response]) -> UpstreamClient:
     def handler(request: httpx.Request) -> httpx.Response:
-        return answers.get(request.url.host, httpx.Response(404))
+        return answers.get(request.headers["host"], httpx.Response(404))
 
     return UpstreamClient(
-        twitter.upstream_hosts, transport=httpx.MockTransport(handler), read_timeout=1.0
+        twitter.upstream_hosts,
+        transport=httpx.MockTransport(handler),
+        read_timeout=1.0,
+        resolver=public_dns,
     )
 
 
@@ -246,10 +249,12 @@ async def test_a_definite_no_is_not_asked_twice() -> None:
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.host)
+        seen.append(request.headers["host"])
         return httpx.Response(404)
 
-    client = UpstreamClient(twitter.upstream_hosts, transport=httpx.MockTransport(handler))
+    client = UpstreamClient(
+        twitter.upstream_hosts, transport=httpx.MockTransport(handler), resolver=public_dns
+    )
     async with client:
         with pytest.raises(ProviderError, match="does not know"):
             await twitter.fetch_metadata(EmbedRef(twitter, "mswirtschaft"), client)

@@ -13,6 +13,8 @@ import pytest
 
 from embedguard.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 
+from .helpers import PUBLIC_ADDRESS, public_dns
+
 ALLOWED = ["vimeo.com", "i.vimeocdn.com", "publish.twitter.com"]
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -35,6 +37,7 @@ def json_ok(request: httpx.Request) -> httpx.Response:
 
 def make_client(handler: Handler, **kwargs: Any) -> tuple[UpstreamClient, Recorder]:
     recorder = Recorder(handler)
+    kwargs.setdefault("resolver", public_dns)
     client = UpstreamClient(ALLOWED, transport=httpx.MockTransport(recorder), **kwargs)
     return client, recorder
 
@@ -107,17 +110,26 @@ async def test_allowed_urls_are_fetched(url: str) -> None:
         data = await client.get_json(url)
     assert data == {"title": "Hello", "path": "/api/oembed.json"}
     assert len(recorder.requests) == 1
-    sent = recorder.requests[0].url
-    assert (sent.scheme, sent.host, sent.port, sent.fragment) == ("https", "vimeo.com", None, "")
+    (sent,) = recorder.requests
+    assert (sent.url.scheme, sent.url.host, sent.url.port, sent.url.fragment) == (
+        "https",
+        PUBLIC_ADDRESS,  # the checked address; the name goes in Host and the TLS server name
+        None,
+        "",
+    )
+    assert sent.headers["host"] == "vimeo.com"
+    assert sent.extensions["sni_hostname"] == "vimeo.com"
 
 
 async def test_idna_hosts_are_normalised() -> None:
     recorder = Recorder(lambda r: httpx.Response(200, json={}))
-    client = UpstreamClient(["Bücher.example"], transport=httpx.MockTransport(recorder))
+    client = UpstreamClient(
+        ["Bücher.example"], transport=httpx.MockTransport(recorder), resolver=public_dns
+    )
     async with client:
         await client.get_json("https://bücher.example/a")
         await client.get_json("https://xn--bcher-kva.example/b")
-    assert [r.url.raw_host for r in recorder.requests] == [b"xn--bcher-kva.example"] * 2
+    assert [r.headers["host"] for r in recorder.requests] == ["xn--bcher-kva.example"] * 2
 
 
 @pytest.mark.parametrize(

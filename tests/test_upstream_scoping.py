@@ -13,6 +13,8 @@ from embedguard.providers import default_registry
 from embedguard.services import Services
 from embedguard.upstream import UpstreamClient, UpstreamError
 
+from .helpers import public_dns
+
 REGISTRY = default_registry()
 
 
@@ -36,7 +38,9 @@ def redirecting_to(location: str) -> httpx.MockTransport:
     ],
 )
 async def test_redirect_to_an_invalid_idna_host_is_an_upstream_error(location: str) -> None:
-    client = UpstreamClient(REGISTRY.upstream_hosts(), transport=redirecting_to(location))
+    client = UpstreamClient(
+        REGISTRY.upstream_hosts(), transport=redirecting_to(location), resolver=public_dns
+    )
     async with client:
         with pytest.raises(UpstreamError) as caught:
             await client.get_json("https://vimeo.com/api/oembed.json?url=x")
@@ -57,7 +61,9 @@ async def test_a_lookup_does_not_follow_a_redirect_to_another_providers_host(
 ) -> None:
     provider = REGISTRY.get(provider_name)
     assert provider is not None
-    shared = UpstreamClient(REGISTRY.upstream_hosts(), transport=redirecting_to(elsewhere))
+    shared = UpstreamClient(
+        REGISTRY.upstream_hosts(), transport=redirecting_to(elsewhere), resolver=public_dns
+    )
     async with shared:
         # The shared client would follow it: both hosts are known to embedguard ...
         assert await shared.get_json(start) == {"title": "other provider"}

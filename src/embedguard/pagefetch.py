@@ -6,34 +6,27 @@ a total deadline, a size cap while streaming, an uncompressed HTML body, redirec
 by hand and checked again, no cookies, no proxy or credentials from the environment.
 
 The address is typed on the server, so the fetch must not become a way into the server's
-own network: every host is resolved first, every address it resolves to must be public
-(no loopback, private, link-local or cloud-metadata address), and the connection goes to
-the checked address, so a second DNS answer cannot slip in between check and use. A
-staging copy on the intranet can be scanned when the admin allows private addresses.
-Through the outbound proxy (``EMBEDGUARD_OUTBOUND_PROXY``) the check still runs, but the
-proxy resolves the name itself and connects.
+own network: it goes through outbound.py, which connects only to checked public addresses
+(see there, also for what the outbound proxy changes). A staging copy on the intranet can be
+scanned when the admin allows private addresses.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import anyio
 import httpx
 
+from .outbound import AddressRefused, Outbound, Resolver, UnknownHost
 from .scan_files import decode_html
+
+__all__ = ["FetchedPage", "PageFetchError", "PageFetcher"]
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-# host, port -> the addresses it resolves to
-Resolver = Callable[[str, int], Awaitable[list[str]]]
+_SCHEMES = frozenset({"http", "https"})
 
 
 class PageFetchError(Exception):
@@ -46,24 +39,12 @@ class FetchedPage:
     text: str
 
 
-async def resolve_host(host: str, port: int) -> list[str]:
-    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.partition("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 class PageFetcher:
     def __init__(
         self,
         *,
         allow_private: bool = False,
-        resolver: Resolver = resolve_host,
+        resolver: Resolver | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
@@ -71,28 +52,25 @@ class PageFetcher:
         max_bytes: int = MAX_PAGE_BYTES,
         proxy: str = "",
     ) -> None:
-        self._allow_private = allow_private
-        self._proxied = bool(proxy)
-        self._resolve = resolver
         self._max_redirects = max_redirects
         self._max_bytes = max_bytes
         self._deadline = connect_timeout + 2 * read_timeout
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
-            follow_redirects=False,
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            trust_env=False,
-            proxy=proxy or None,
+        self._outbound = Outbound(
             headers={
                 "User-Agent": "embedguard-scan/0.1",
                 "Accept": "text/html, application/xhtml+xml",
                 "Accept-Encoding": "identity",
             },
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            proxy=proxy,
+            transport=transport,
+            resolver=resolver,
+            allow_private=allow_private,
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._outbound.aclose()
 
     async def fetch(self, url: str) -> FetchedPage:
         current = _parse(url)
@@ -114,33 +92,14 @@ class PageFetcher:
         raise PageFetchError(f"{current.host} redirected more than {self._max_redirects} times")
 
     async def _send(self, url: httpx.URL) -> httpx.Response:
-        address = await self._checked_address(url)
-        pinned = url if self._proxied else url.copy_with(host=address)
-        extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
-        request = self._client.build_request(
-            "GET", pinned, headers={"Host": url.netloc.decode("ascii")}, extensions=extensions
-        )
-        return await self._client.send(request, stream=True)
-
-    async def _checked_address(self, url: httpx.URL) -> str:
-        host = url.host
-        port = url.port or _DEFAULT_PORTS[url.scheme]
         try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            try:
-                addresses = await self._resolve(host, port)
-            except OSError:
-                raise PageFetchError(f"{host}: no such host") from None
-        if not addresses:
-            raise PageFetchError(f"{host}: no such host")
-        private = [a for a in addresses if not is_public_address(a)]
-        if private and not self._allow_private:
+            return await self._outbound.send(url, {})
+        except AddressRefused as refused:
             raise PageFetchError(
-                f"{host} is a private address ({private[0]}); "
-                "use --allow-private to scan a copy on your own network"
-            )
-        return addresses[0]
+                f"{refused}; use --allow-private to scan a copy on your own network"
+            ) from None
+        except UnknownHost as unknown:
+            raise PageFetchError(str(unknown)) from None
 
     async def _page(self, url: httpx.URL, response: httpx.Response) -> FetchedPage:
         host = url.host
@@ -175,7 +134,7 @@ def _parse(url: str) -> httpx.URL:
 
 
 def _checked(url: httpx.URL, original: str) -> httpx.URL:
-    if url.scheme not in _DEFAULT_PORTS or not url.host:
+    if url.scheme not in _SCHEMES or not url.host:
         raise PageFetchError(f"only http and https pages can be scanned: {original!r}")
     if url.userinfo:
         raise PageFetchError(f"URLs with user info are not scanned: {url.host}")

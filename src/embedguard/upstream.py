@@ -2,6 +2,13 @@
 
 Only https URLs on an explicit host allowlist are fetched; redirects are followed by hand and
 re-checked; bodies are size-limited while streaming; every failure becomes an UpstreamError.
+
+Every host, the providers' fixed ones as well as any Mastodon instance, is also resolved and
+its addresses checked before each request, redirects included, and the connection is pinned
+to a checked public address (outbound.py; it costs one DNS lookup, which the connection would
+have made anyway). The one exception: an origin in the upstream map (``EMBEDGUARD_UPSTREAM_MAP``)
+is replaced by the operator's own configured origin, sent to as configured, unchecked (tests
+and offline mirrors live on loopback or the intranet); a map is never set by default.
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ import logging
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any, Self
 
 import anyio
 import httpx
+
+from .outbound import AddressRefused, Outbound, Resolver, UnknownHost
 
 __all__ = ["UpstreamClient", "UpstreamError", "UpstreamResponse"]
 
@@ -119,23 +127,21 @@ class UpstreamClient:
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "embedguard/0.1 (+consent proxy)",
         proxy: str = "",
+        resolver: Resolver | None = None,
     ) -> None:
         self._allowed = allowed_host_set(allowed_hosts)
         self._map = {_parse_origin(k): _parse_origin(v) for k, v in (upstream_map or {}).items()}
         self._max_redirects = max_redirects
         self._deadline = connect_timeout + 2 * read_timeout
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
-            follow_redirects=False,
-            # A jar whose policy accepts nothing: upstream cookies are never stored or sent.
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            # Only the configured proxy (the host checks above still decide what is fetched);
-            # no proxies or .netrc credentials picked up from the environment.
-            proxy=proxy or None,
-            trust_env=False,
+        self._outbound = Outbound(
             # Identity only: a compressed body could expand far beyond max_bytes in one chunk.
             headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            # Only the configured proxy; the host checks here still decide what is fetched.
+            proxy=proxy,
+            transport=transport,
+            resolver=resolver,
         )
 
     def scoped(self, hosts: Iterable[str]) -> UpstreamClient:
@@ -157,7 +163,7 @@ class UpstreamClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._outbound.aclose()
 
     async def get_json(
         self, url: str, *, max_bytes: int = 256 * 1024, headers: Mapping[str, str] | None = None
@@ -195,22 +201,36 @@ class UpstreamClient:
     async def _fetch_following(
         self, real: httpx.URL, accept: Collection[str], max_bytes: int, headers: dict[str, str]
     ) -> UpstreamResponse:
+        came_from: str | None = None
         for _ in range(self._max_redirects + 1):
             logger.debug("GET %s", _safe_for_log(real))
-            request = self._client.build_request("GET", self._to_mapped(real), headers=headers)
-            try:
-                response = await self._client.send(request, stream=True)
-            except ValueError as exc:
-                # httpx reads a redirect's Location even when not following it, and an
-                # invalid IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
-                raise UpstreamError(f"{_host(real)} redirected to an invalid URL") from exc
+            response = await self._send(real, headers, came_from)
             try:
                 if response.status_code not in REDIRECT_STATUSES:
                     return await self._read(real, response, accept, max_bytes)
+                came_from = _host(real)
                 real = self._redirect_target(real, response)
             finally:
                 await response.aclose()
         raise UpstreamError(f"{_host(real)} redirected too often (more than {self._max_redirects})")
+
+    async def _send(
+        self, real: httpx.URL, headers: dict[str, str], came_from: str | None
+    ) -> httpx.Response:
+        mapped = self._to_mapped(real)
+        try:
+            if mapped is not None:
+                return await self._outbound.send_unchecked(mapped, headers)
+            return await self._outbound.send(real, headers)
+        except AddressRefused as refused:
+            hop = f" (redirected from {came_from})" if came_from else ""
+            raise UpstreamError(f"refusing to fetch: {refused}{hop}") from None
+        except UnknownHost:
+            raise UpstreamError(f"{_host(real)} could not be reached (no such host)") from None
+        except ValueError as exc:
+            # httpx reads a redirect's Location even when not following it, and an
+            # invalid IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
+            raise UpstreamError(f"{_host(real)} redirected to an invalid URL") from exc
 
     async def _read(
         self, real: httpx.URL, response: httpx.Response, accept: Collection[str], max_bytes: int
@@ -274,10 +294,11 @@ class UpstreamClient:
         prefix = f"{redirected_from} redirected elsewhere: " if redirected_from else ""
         raise UpstreamError(f"refusing to fetch: {prefix}{problem}")
 
-    def _to_mapped(self, real: httpx.URL) -> httpx.URL:
+    def _to_mapped(self, real: httpx.URL) -> httpx.URL | None:
+        """The URL on the operator's replacement origin, or None when ``real`` is not mapped."""
         replacement = self._map.get(_origin(real))
         if replacement is None:
-            return real
+            return None
         scheme, host, port = replacement
         return real.copy_with(scheme=scheme, host=host, port=port)
 
