@@ -14,12 +14,18 @@ scanned when the admin allows private addresses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 
+from .lazy import lazy_module
 from .outbound import AddressRefused, Outbound, Resolver, UnknownHost
 from .scan_files import decode_html
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")  # on first use: see outbound.py
 
 __all__ = ["FetchedPage", "PageFetchError", "PageFetcher"]
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import nh3
-
+from .lazy import lazy_module
 from .text import clean_text
+
+if TYPE_CHECKING:
+    import nh3
+else:
+    nh3 = lazy_module("nh3")  # on the first post shown: a Vimeo-only worker never needs it
 
 MAX_INPUT_CHARS = 50_000
 _TAGS = {"p", "br", "a"}

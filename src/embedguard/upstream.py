@@ -20,12 +20,17 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import anyio
-import httpx
 
+from .lazy import lazy_module
 from .outbound import AddressRefused, Outbound, Resolver, UnknownHost
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")  # on first use: see outbound.py
 
 __all__ = ["UpstreamClient", "UpstreamError", "UpstreamResponse"]
 
@@ -61,6 +66,8 @@ class UpstreamResponse:
 
 def _normalise_host(host: str) -> str:
     """Lower-cased ASCII (IDNA) form, parsed the same way httpx will parse request URLs."""
+    if _HOST_NAME.fullmatch(host):
+        return host  # already that form; the providers' fixed hosts need no parser at start
     try:
         url = httpx.URL(f"https://{host}/")
     except httpx.InvalidURL as exc:
