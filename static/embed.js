@@ -23,7 +23,7 @@
   const MAX_HEIGHT = 3000;
   // Each provider's link hosts, label, fixed ratio or frame height: filled in from
   // embedguard's provider registry when /embed.js is served (src/embedguard/loader_script.py).
-  const KINDS = /* embedguard:kinds */ [];
+  const KINDS = /*! embedguard:kinds */[];
   const DEFAULT_KIND = { label: "embedguard", height: 500 };
   const frames = [];
 

@@ -1,7 +1,9 @@
-// Embed pages in frames, and loaded pages. Everything here is an enhancement; without it
-// the page works the same, and other frames catch up on the next page view.
-// - "Always" and revoke reach the other embedguard frames of the same provider on the page
-//   (BroadcastChannel: same-origin frames under the same host page share it).
+// Loaded pages and the "not available" tile; a framed placeholder loads placeholder.js
+// instead. Everything here is an enhancement; without it the page works the same, and other
+// frames catch up on the next page view.
+// - A revoke reaches the other loaded embedguard frames of the same provider on the page, and
+//   "always" chosen here loads its placeholders (BroadcastChannel: same-origin frames under
+//   the same host page share it; placeholder.js speaks the same messages).
 // - Tells the framing page (embed.js) that an embed is not available, but only when that
 //   page's origin may frame us (data-eg-parents on this script's element), and only it.
 // - Announces loaded content to screen readers, moves focus into it after the visitor's
@@ -60,16 +62,10 @@
 
   // ---- one page, many frames: "always" and revoke reach them all ----
 
-  function pageState() {
-    const choice = document.querySelector("form[action='/consent'] input[name=provider]");
-    if (choice) {
-      return { provider: choice.value, state: "placeholder", form: choice.form };
-    }
+  // The page's revoke control: present while "always" consent loaded it.
+  function revokeForm() {
     const revoke = document.querySelector("form[action='/consent/revoke'] input[name=provider]");
-    if (revoke) {
-      return { provider: revoke.value, state: "always", form: revoke.form };
-    }
-    return null;
+    return revoke ? { provider: revoke.value, form: revoke.form } : null;
   }
 
   function remember(message) {
@@ -95,11 +91,9 @@
 
   function connect(page) {
     const channel = new BroadcastChannel(CHANNEL);
-    // A placeholder waits for "always", a page loaded with "always" for a revoke.
-    const awaited = page.state === "placeholder" ? "always" : "revoked";
     channel.onmessage = (event) => {
       const data = event.data || {};
-      if (data.provider === page.provider && data.state === awaited) {
+      if (data.provider === page.provider && data.state === "revoked") {
         channel.close();
         // Marked, so the page it becomes knows no click of this visitor led to it.
         const url = new URL(location.href);
@@ -108,18 +102,13 @@
         location.replace(url.href);
       }
     };
-    page.form.addEventListener("submit", (event) => {
-      const scope = event.submitter ? event.submitter.value : "";
-      if (page.state === "always") {
-        remember({ provider: page.provider, state: "revoked" });
-      } else if (scope === "always") {
-        remember({ provider: page.provider, state: "always" });
-      }
+    // The placeholder this revoke leads to tells the others (placeholder.js).
+    page.form.addEventListener("submit", () => {
+      remember({ provider: page.provider, state: "revoked" });
     });
-    // The page this visitor's click led to tells the others.
-    const told = page.state === "placeholder" ? "revoked" : "always";
-    if (takeRemembered(page.provider, told) || (told === "always" && reachedByConsentClick())) {
-      channel.postMessage({ provider: page.provider, state: told });
+    // The page this visitor's "always" led to tells the others.
+    if (takeRemembered(page.provider, "always") || reachedByConsentClick()) {
+      channel.postMessage({ provider: page.provider, state: "always" });
     }
   }
 
@@ -204,7 +193,7 @@
     }, UNREACHABLE_MS);
   }
 
-  const page = pageState();
+  const page = revokeForm();
   if (page && "BroadcastChannel" in window) {
     connect(page);
   }

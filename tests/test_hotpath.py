@@ -69,9 +69,10 @@ def test_placeholder_is_the_full_apps(
 
 @pytest.mark.parametrize("dest", ["iframe", "document"])
 def test_framed_placeholder_is_the_full_apps(client: TestClient, video: Embed, dest: str) -> None:
-    # Framed placeholders carry frame.js, others none: the hot path must tell them apart.
+    # Framed placeholders carry placeholder.js, others none: the hot path must tell them apart.
     first = same_answer(client, PAGE, {"sec-fetch-dest": dest, "accept-encoding": "identity"})
-    assert ("frame.js" in first.text) == (dest == "iframe")
+    assert ("placeholder.js" in first.text) == (dest == "iframe")
+    assert "frame.js" not in first.text
 
 
 def test_admin_preview_is_not_counted_by_the_hot_path(

@@ -3,6 +3,7 @@ embed pages carry for frame.js."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -190,8 +191,28 @@ def test_frame_parents_lists_origins_for_frame_js() -> None:
     assert frame_parents(["'none'"]) == ""
 
 
+FRAMED = {"sec-fetch-dest": "iframe"}
+
+
+def loaded_once(client: TestClient, path: str) -> str:
+    """The loaded page the "load once" click on ``path``'s placeholder answers with."""
+    page = client.get(path)
+    provider = re.search(r'name="provider" value="([^"]+)"', page.text)
+    target = re.search(r'name="next" value="([^"]+)"', page.text)
+    assert provider is not None and target is not None
+    data = {"provider": provider.group(1), "scope": "once", "next": html.unescape(target[1])}
+    loaded = client.post("/consent", data=data)
+    assert loaded.status_code == 200
+    return loaded.text
+
+
+def frame_js_tag(page: str) -> str | None:
+    found = re.search(r'<script src="/static/frame\.js\?v=[0-9a-f]+" defer [^>]*></script>', page)
+    return found.group(0) if found else None
+
+
 @pytest.mark.usefixtures("allowed")
-def test_embed_pages_load_frame_js_and_name_their_parents(
+def test_embed_pages_load_their_scripts_and_name_their_parents(
     settings: Settings, stored_embed: StoredEmbed
 ) -> None:
     from embedguard.app import create_app
@@ -199,29 +220,41 @@ def test_embed_pages_load_frame_js_and_name_their_parents(
     services = Services.build(
         with_settings(settings, frame_ancestors=("https://www.kreis.de", "'self'"))
     )
+    parents = 'data-eg-parents="self https://www.kreis.de"'
     with TestClient(create_app(services.settings, services)) as client:
         for path in (f"/vimeo/{VIDEO}", f"/facebook/{PAGE}", f"/twitter/{HANDLE}"):
             assert "<script" not in client.get(path).text, "a directly opened placeholder"
-            html = client.get(path, params={"fit": "1"}).text
-            assert '<html lang="de">' in html
-            assert re.search(
-                r'<script src="/static/frame\.js\?v=[0-9a-f]+" defer '
-                r'data-eg-parents="self https://www\.kreis\.de"></script>',
-                html,
+            for framed in (client.get(path, params={"fit": "1"}), client.get(path, headers=FRAMED)):
+                assert '<html lang="de">' in framed.text
+                # Before consent only the small placeholder.js, which tells no parent anything.
+                assert re.findall(r"<script\b[^>]*>", framed.text) == [
+                    f'<script src="{services.assets.url("placeholder.js")}" defer>'
+                ]
+            # Loaded pages get frame.js, told which parents it may talk to.
+            assert frame_js_tag(loaded_once(client, f"{path}?fit=1")) == (
+                f'<script src="{services.assets.url("frame.js")}" defer {parents}></script>'
             )
+        # So does the tile that tells embed.js an embed is not available.
+        tile = client.get("/embed", params={"url": "https://vimeo.com/5"}, headers=FRAMED)
+        assert tile.status_code == 404 and parents in (frame_js_tag(tile.text) or "")
         for path in ("/privacy", "/consent", "/vimeo/404"):
-            html = client.get(path).text
-            assert "frame.js" not in html and "data-eg-parents" not in html
-        assert client.get("/static/frame.js").status_code == 200
+            page = client.get(path).text
+            assert ".js" not in page and "data-eg-parents" not in page
+        for name in ("frame.js", "placeholder.js"):
+            assert client.get(f"/static/{name}").status_code == 200
 
 
 @pytest.mark.usefixtures("allowed")
 def test_frame_parents_follow_the_live_setting(client: TestClient, services: Services) -> None:
-    assert 'data-eg-parents="self"' in client.get(f"/facebook/{PAGE}?fit=1").text
+    def tile() -> str:
+        url = "https://vimeo.com/5"
+        return client.get("/embed", params={"url": url, "fit": "1"}).text
+
+    assert 'data-eg-parents="self"' in tile()
     services.store.set_setting("frame_ancestors", "https://neu.example.de")
-    assert (
-        'data-eg-parents="self https://neu.example.de"'
-        in client.get(f"/facebook/{PAGE}?fit=1").text
+    assert 'data-eg-parents="self https://neu.example.de"' in tile()
+    assert 'data-eg-parents="self https://neu.example.de"' in loaded_once(
+        client, f"/facebook/{PAGE}"
     )
 
 

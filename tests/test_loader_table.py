@@ -14,7 +14,7 @@ from embedguard.resources import resource_dir
 
 def served_table(client: TestClient) -> list[dict[str, object]]:
     script = client.get("/embed.js").text
-    match = re.search(r"const KINDS = (\[.*?\]);\n", script)
+    match = re.search(r"const KINDS=(\[.*?\]);", script)
     assert match is not None, "embed.js has no KINDS table"
     table: list[dict[str, object]] = json.loads(match.group(1))
     return table

@@ -15,7 +15,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .minify import minify_css
+from .minify import minify_css, minify_js
 from .prepared import Prepared
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -64,6 +64,8 @@ def _load(path: Path) -> Asset:
     body = path.read_bytes()
     if path.suffix == ".css":
         body = minify_css(body.decode("utf-8")).encode("utf-8")
+    elif path.suffix == ".js":
+        body = minify_js(body.decode("utf-8")).encode("utf-8")
     media_type = (
         _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     )

@@ -51,7 +51,7 @@ class _RequestHeaders:
         self.accept_language: str | None = None
         self.accept_encoding: str | None = None
         self.if_none_match: str | None = None
-        # Sec-Fetch-Dest: iframe (views/tile.py is_framed): framed placeholders carry frame.js.
+        # Sec-Fetch-Dest: iframe (views/tile.py is_framed): framed placeholders carry a script.
         self.framed = False
 
 

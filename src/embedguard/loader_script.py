@@ -14,7 +14,8 @@ from .assets import Asset
 from .prepared import Prepared
 from .providers import Registry
 
-MARKER = b"/* embedguard:kinds */ []"
+# A "/*!" comment: the minifier (minify.py) keeps it.
+MARKER = b"/*! embedguard:kinds */[]"
 LOADER_HEADERS = {
     # The URL has no version hash, so integrators get a changed script within the hour.
     "cache-control": "public, max-age=3600",

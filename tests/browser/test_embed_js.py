@@ -1,4 +1,4 @@
-"""embed.js on a host page of another site, and frame.js inside the frames it makes.
+"""embed.js on a host page of another site, and our scripts inside the frames it makes.
 
 The host page runs on localhost, embedguard on 127.0.0.1 (other origin, other site), and
 only the host's origin is allowed to frame embedguard. A second host page on a third
@@ -306,7 +306,7 @@ def test_frame_js_tells_only_allowed_parents(site: Site, context_factory: Contex
 
 
 @pytest.mark.parametrize("loaded", [False, True], ids=["placeholder", "loaded"])
-def test_frame_js_is_quiet_at_the_top_level(
+def test_frame_scripts_are_quiet_at_the_top_level(
     site: Site, context_factory: ContextFactory, loaded: bool
 ) -> None:
     page, log = open_page(context_factory)
@@ -325,7 +325,8 @@ def test_frame_js_is_quiet_at_the_top_level(
     assert _messages(page) == []
     # The loaded page's plugin is stopped by the loopback fence, which Chromium reports.
     assert [e for e in errors if "ERR_BLOCKED_BY_CLIENT" not in e] == []
-    assert any(url.startswith(f"{site.base}/static/frame.js") for url in log.network_urls())
+    script = "frame.js" if loaded else "placeholder.js"
+    assert any(url.startswith(f"{site.base}/static/{script}") for url in log.network_urls())
 
 
 def test_consent_click_announces_and_focuses_the_content(

@@ -77,14 +77,8 @@ def _page_path(provider: Provider, embed: Embed, query: Mapping[str, str], lang:
     return f"{provider.embed_path(embed.item_id)}?{urlencode(params)}"
 
 
-def _base_context(
-    provider: Provider, embed: Embed, lang: str, page: str, framed: bool = False
-) -> dict[str, Any]:
+def _base_context(provider: Provider, embed: Embed, lang: str, page: str) -> dict[str, Any]:
     return {
-        # A placeholder opened directly carries no script at all; frame.js ("always" and
-        # revoke reaching the page's other frames, the load announcement and focus) comes
-        # with framed or loaded pages.
-        "frame_js": framed or f"{FIT_PARAMETER}=1" in page,
         "provider": provider,
         "recipient": provider.recipient_for(embed),
         "embed": embed,
@@ -120,8 +114,11 @@ def placeholder_page(
 
     def render() -> Prepared:
         context = {
-            **_base_context(provider, embed, lang, page, framed),
+            **_base_context(provider, embed, lang, page),
             **provider.placeholder_context(embed, lang, services.store.list_embeds(provider.name)),
+            # Opened directly it carries no script at all; framed, only the small
+            # placeholder.js ("always" chosen in another frame of the page reaches it).
+            "placeholder_js": framed or f"{FIT_PARAMETER}=1" in page,
             "poster": Poster.from_json(embed.poster) if embed.poster else None,
             "notice_extra": notice_texts(services.store, provider.name)[lang],
         }
