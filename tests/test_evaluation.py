@@ -216,8 +216,120 @@ def test_forged_or_foreign_preview_markers_still_count(
 
 
 def test_the_preview_gets_the_visitors_page(admin: TestClient, app: Starlette, items: None) -> None:
+    """The same page, but its own form and language link keep the marker, so the admin's
+    clicks in it are not counted either; a forged marker never gets into a page."""
     visitor = TestClient(app)
-    assert visitor.get(preview_src(admin, VIDEO)).text == visitor.get(VIDEO_PATH).text
+    src = preview_src(admin, VIDEO)
+    marker = src.partition("preview=")[2]
+    plain = visitor.get(VIDEO_PATH).text
+    preview = visitor.get(src).text
+    assert preview != plain
+    assert preview.replace(f"&amp;preview={marker}", "") == plain
+    assert visitor.get(VIDEO_PATH, params={"preview": "forged"}).text == plain
+    video_marker = {"preview": marker}
+    assert visitor.get(PAGE_PATH, params=video_marker).text == visitor.get(PAGE_PATH).text
+
+
+def _next_field(html: str) -> str:
+    """Where the page's consent or revoke form sends the visitor back to."""
+    match = re.search(r'<input type="hidden" name="next" value="([^"]+)">', html)
+    assert match, "no form with a next field on the page"
+    return unescape(match.group(1))
+
+
+def _counts(services: Services) -> dict[tuple[str, str, str], int]:
+    services.usage.flush()
+    return {(r["provider"], r["embed_key"], r["event"]): r["count"] for r in services.store.usage()}
+
+
+def test_consent_clicks_in_the_admin_preview_are_not_counted(
+    admin: TestClient, services: Services, items: None, stored_embed: Callable[..., Embed]
+) -> None:
+    """Load once, always, revoke and the language switch, clicked in the admin's live
+    preview the way the browser sends them: they work, and count nothing."""
+    account = stored_embed("twitter:mswirtschaft", title="@MSWirtschaft").key
+    for key in (VIDEO, PAGE, account):
+        provider = key.partition(":")[0]
+        placeholder = admin.get(preview_src(admin, key))
+        next_path = _next_field(placeholder.text)
+        once = admin.post(
+            "/consent", data={"provider": provider, "scope": "once", "next": next_path}
+        )
+        assert once.status_code == 200 and 'action="/consent"' not in once.text
+        always = admin.post(
+            "/consent", data={"provider": provider, "scope": "always", "next": next_path}
+        )
+        assert always.status_code == 303
+        loaded = admin.get(always.headers["location"])
+        assert loaded.status_code == 200 and 'action="/consent/revoke"' in loaded.text
+        revoked = admin.post(
+            "/consent/revoke", data={"provider": provider, "next": _next_field(loaded.text)}
+        )
+        assert revoked.status_code == 303
+        again = admin.get(revoked.headers["location"])
+        assert again.status_code == 200 and 'action="/consent"' in again.text
+        english = re.search(r'<a href="([^"]+)" lang="en"', again.text)
+        assert english and admin.get(unescape(english.group(1))).status_code == 200
+    assert _counts(services) == {}
+
+
+def test_picked_posts_in_an_account_preview_stay_in_the_preview(
+    admin: TestClient, app: Starlette, services: Services, stored_embed: Callable[..., Embed]
+) -> None:
+    """From the preview of an X account the admin may open one of its picked posts; that
+    post's page and the clicks in it are the preview's too, a visitor's are counted."""
+    stored_embed("twitter:mswirtschaft", title="@MSWirtschaft")
+    post = stored_embed(
+        "twitter:mswirtschaft/status/1700000000000000001",
+        title="Neues Gewerbegebiet",
+        content="<p>Neues Gewerbegebiet eröffnet</p>",
+    )
+    account = admin.get(preview_src(admin, "twitter:mswirtschaft")).text
+    link = re.search(r'<a href="(/twitter/mswirtschaft/status/[^"]+)">', account)
+    assert link and "preview=" in link.group(1)
+    shown = admin.get(unescape(link.group(1)))
+    assert shown.status_code == 200 and "Neues Gewerbegebiet eröffnet" in shown.text
+    next_path = _next_field(shown.text)
+    assert (
+        admin.post(
+            "/consent", data={"provider": "twitter", "scope": "once", "next": next_path}
+        ).status_code
+        == 200
+    )
+    assert _counts(services) == {}
+    visitor = TestClient(app)
+    plain = visitor.get("/twitter/mswirtschaft").text
+    assert "preview=" not in plain and f'href="/twitter/{post.item_id}?lang=de"' in plain
+    visitor.get(f"/twitter/{post.item_id}")
+    assert _counts(services) == {
+        ("twitter", "twitter:mswirtschaft", "view"): 1,
+        ("twitter", post.key, "view"): 1,
+    }
+
+
+def test_forged_or_foreign_preview_markers_on_consent_still_count(
+    admin: TestClient, app: Starlette, services: Services, items: None
+) -> None:
+    """A visitor cannot make their own click vanish: only the marker the admin page signed,
+    for the very item the form is about, skips the count."""
+    visitor = TestClient(app, follow_redirects=False)
+    video_marker = preview_src(admin, VIDEO).partition("preview=")[2]
+    forged = f"{VIDEO_PATH}?lang=de&preview=forged"
+    foreign = f"{PAGE_PATH}?lang=de&preview={video_marker}"  # the video's marker on the page
+    consent(visitor, "vimeo", "once", forged)
+    consent(visitor, "vimeo", "always", forged)
+    revoke(visitor, "vimeo", forged)
+    consent(visitor, "facebook", "once", foreign)
+    consent(visitor, "facebook", "always", foreign)
+    revoke(visitor, "all", foreign)
+    assert _counts(services) == {
+        ("vimeo", VIDEO, "load_once"): 1,
+        ("vimeo", VIDEO, "load_always"): 1,
+        ("vimeo", VIDEO, "revoke"): 1,
+        ("facebook", PAGE, "load_once"): 1,
+        ("facebook", PAGE, "load_always"): 1,
+        ("facebook", PAGE, "revoke"): 1,
+    }
 
 
 def test_admin_session_never_reaches_embed_pages(

@@ -1,4 +1,5 @@
-"""What browser tests use besides fixtures: the request log, the loopback fence and axe.
+"""What browser tests use besides fixtures: the request log, the loopback fence, axe, and
+the checks every provider's two-click flow shares (placeholder, axe, "load once").
 
 Import it relatively in tests under tests/browser: `from .harness import RequestLog`.
 """
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route
+from starlette.applications import Starlette
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -176,6 +178,48 @@ def open_page(context_factory: ContextFactory, js: bool = True) -> tuple[Page, R
     return context.new_page(), log
 
 
+def assert_passes_axe(page: Page, axe: AxeRunner) -> None:
+    violations = axe(page)
+    assert violations == [], format_violations(violations)
+
+
+def assert_placeholder_stays_home(
+    context_factory: ContextFactory, base: str, path: str, js: bool
+) -> None:
+    """The placeholder at ``base + path`` offers "load once", and the browser contacts
+    nothing but embedguard (``base``'s origin) and keeps no cookie."""
+    page, log = open_page(context_factory, js)
+    page.goto(f"{base}{path}", wait_until="networkidle")
+    assert page.locator("button[value=once]").count() == 1
+    assert log.foreign(base) == []
+    assert page.context.cookies() == []
+
+
+def assert_page_passes_axe(context_factory: ContextFactory, axe: AxeRunner, url: str) -> None:
+    page, _ = open_page(context_factory)
+    page.goto(url, wait_until="networkidle")
+    assert_passes_axe(page, axe)
+
+
+def assert_once_tries_only(
+    context_factory: ContextFactory, axe: AxeRunner, base: str, path: str, hosts: set[str]
+) -> None:
+    """After "load once" at ``base + path`` the browser tries exactly ``hosts`` besides
+    loopback, and the loopback fence (not the loaded page's CSP, which admits them) is
+    what stops them; still no cookie, and the loaded page passes axe."""
+    page, log = open_page(context_factory)
+    page.goto(f"{base}{path}", wait_until="networkidle")
+    log.clear()
+    page.locator("button[value=once]").click()
+    page.wait_for_load_state("networkidle")
+    tried = log.hosts() - {"127.0.0.1"}
+    assert tried == hosts, log.network_urls()
+    foreign = log.foreign(base)
+    assert foreign and set(foreign) <= set(log.blocked()), log.failures
+    assert page.context.cookies() == []
+    assert_passes_axe(page, axe)
+
+
 @contextmanager
 def seeded_site(data_dir: Path, upstream_base: str, urls: Sequence[str]) -> Iterator[str]:
     """embedguard on loopback with ``urls`` allowed through the fake upstream at
@@ -195,3 +239,19 @@ def seeded_site(data_dir: Path, upstream_base: str, urls: Sequence[str]) -> Iter
     seed_embeds(settings, urls)
     with run_asgi_in_thread(create_app(settings)) as url:
         yield url
+
+
+def seeded_site_fixture(name: str, urls: Sequence[str]) -> object:
+    """A module-scoped fixture giving the base URL of :func:`seeded_site` with ``urls``
+    allowed, its data in a temporary folder named after ``name``. In a test module:
+    ``base = seeded_site_fixture("social-flow", URLS)``."""
+
+    @pytest.fixture(scope="module")
+    def base(
+        tmp_path_factory: pytest.TempPathFactory, fake_upstream: tuple[str, Starlette]
+    ) -> Iterator[str]:
+        data_dir = tmp_path_factory.mktemp(name) / "data"
+        with seeded_site(data_dir, fake_upstream[0], urls) as url:
+            yield url
+
+    return base

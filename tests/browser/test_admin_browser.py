@@ -1,5 +1,6 @@
 """The admin in a real browser: log in, add a Vimeo video, copy its snippet into a host page,
-see the placeholder there; axe-core checks every admin page against WCAG 2.1 AA."""
+see the placeholder there, try it in the live preview without counting as a visitor;
+axe-core checks every admin page against WCAG 2.1 AA."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from embedguard.settings import Settings
 
 from ..conftest import TEST_KEYS
 from ..fake_upstream import VIMEO_OK, VIMEO_OK_TITLE
+from ..helpers import seed_embeds
 from ..servers import run_asgi_in_thread, upstream_map_for
 from .harness import AxeRunner, ContextFactory, RequestLog, format_violations
 
@@ -36,6 +38,7 @@ class Site:
     base: str  # embedguard
     host: str  # the county's page that embeds the snippet
     host_app: Starlette
+    services: Services
 
 
 async def _host_page(request: Request) -> HTMLResponse:
@@ -66,7 +69,7 @@ def site(
         run_asgi_in_thread(host_app) as host,
         run_asgi_in_thread(create_app(settings, services)) as base,
     ):
-        yield Site(base, host.replace("127.0.0.1", "localhost"), host_app)
+        yield Site(base, host.replace("127.0.0.1", "localhost"), host_app, services)
 
 
 def _check_axe(page: Page, axe: AxeRunner) -> None:
@@ -157,3 +160,35 @@ def test_every_admin_page_passes_axe(
     for path in ("/admin/", "/admin/texts"):
         page.goto(f"{site.base}{path}")
         _check_axe(page, axe)
+
+
+def _usage(services: Services) -> dict[str, int]:
+    services.usage.flush()
+    return {row["event"]: row["count"] for row in services.store.usage()}
+
+
+def test_trying_the_live_preview_counts_nothing(
+    site: Site, context_factory: ContextFactory, axe: AxeRunner
+) -> None:
+    """Load once, always and stop, clicked in the admin's preview frame, work as for a
+    visitor and leave the usage counts at zero; the same click by a visitor counts."""
+    seed_embeds(site.services.settings, [f"https://vimeo.com/{VIMEO_OK}"])
+    page = context_factory(locale="de-DE").new_page()
+    _log_in(page, site, axe)
+    page.goto(f"{site.base}/admin/embeds/vimeo:{VIMEO_OK}")
+    preview = page.frame_locator(".live-preview iframe")
+    player = preview.locator(f"iframe[src^='https://player.vimeo.com/video/{VIMEO_OK}']")
+    preview.get_by_role("button", name="Einmal laden").click()
+    expect(player).to_have_count(1)
+    page.reload()
+    preview.get_by_role("button", name="Immer laden").click()
+    expect(player).to_have_count(1)
+    preview.get_by_role("button", name="Vimeo nicht mehr automatisch laden").click()
+    expect(preview.get_by_role("button", name="Einmal laden")).to_be_visible()
+    assert _usage(site.services) == {}
+
+    visitor = context_factory(locale="de-DE").new_page()
+    visitor.goto(f"{site.base}/vimeo/{VIMEO_OK}")
+    visitor.get_by_role("button", name="Einmal laden").click()
+    expect(visitor.locator("iframe[src^='https://player.vimeo.com/video/']")).to_have_count(1)
+    assert _usage(site.services) == {"view": 1, "load_once": 1}

@@ -4,19 +4,18 @@ provider's hosts are the only ones tried after it, and the pages pass axe (WCAG 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from starlette.applications import Starlette
 
 from ..fake_upstream import X_HANDLE, X_POST_OK, X_POST_OK_2
 from .harness import (
     AxeRunner,
     ContextFactory,
-    format_violations,
+    assert_once_tries_only,
+    assert_page_passes_axe,
+    assert_placeholder_stays_home,
     open_page,
-    seeded_site,
+    seeded_site_fixture,
 )
 
 pytestmark = pytest.mark.browser
@@ -39,13 +38,7 @@ AFTER_CONSENT = {
 }
 
 
-@pytest.fixture(scope="module")
-def base(
-    tmp_path_factory: pytest.TempPathFactory, fake_upstream: tuple[str, Starlette]
-) -> Iterator[str]:
-    data_dir = Path(tmp_path_factory.mktemp("social-flow")) / "data"
-    with seeded_site(data_dir, fake_upstream[0], URLS) as url:
-        yield url
+base = seeded_site_fixture("social-flow", URLS)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -53,11 +46,7 @@ def base(
 def test_placeholder_contacts_only_embedguard(
     base: str, context_factory: ContextFactory, path: str, js: bool
 ) -> None:
-    page, log = open_page(context_factory, js)
-    page.goto(f"{base}{path}", wait_until="networkidle")
-    assert page.locator("button[value=once]").count() == 1
-    assert log.foreign(base) == []
-    assert page.context.cookies() == []
+    assert_placeholder_stays_home(context_factory, base, path, js)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -65,10 +54,7 @@ def test_placeholder_contacts_only_embedguard(
 def test_placeholder_passes_axe(
     base: str, context_factory: ContextFactory, axe: AxeRunner, path: str, lang: str
 ) -> None:
-    page, _ = open_page(context_factory)
-    page.goto(f"{base}{path}?lang={lang}", wait_until="networkidle")
-    violations = axe(page)
-    assert violations == [], format_violations(violations)
+    assert_page_passes_axe(context_factory, axe, f"{base}{path}?lang={lang}")
 
 
 def test_post_text_is_readable_before_consent(base: str, context_factory: ContextFactory) -> None:
@@ -86,16 +72,4 @@ def test_post_text_is_readable_before_consent(base: str, context_factory: Contex
 def test_once_tries_exactly_the_provider_hosts(
     base: str, context_factory: ContextFactory, axe: AxeRunner, path: str
 ) -> None:
-    page, log = open_page(context_factory)
-    page.goto(f"{base}{path}", wait_until="networkidle")
-    log.clear()
-    page.locator("button[value=once]").click()
-    page.wait_for_load_state("networkidle")
-    tried = log.hosts() - {"127.0.0.1"}
-    assert tried == AFTER_CONSENT[path], log.network_urls()
-    # The fence stopped them, not our CSP: the loaded page's policy admits these hosts.
-    foreign = log.foreign(base)
-    assert foreign and set(foreign) <= set(log.blocked()), log.failures
-    assert page.context.cookies() == []
-    violations = axe(page)
-    assert violations == [], format_violations(violations)
+    assert_once_tries_only(context_factory, axe, base, path, AFTER_CONSENT[path])

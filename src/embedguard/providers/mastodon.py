@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 import idna
 from markupsafe import Markup
 
-from ..sanitize import clean_post_html, post_text
+from ..sanitize import clean_post_html
 from ..store import Embed
 from ..text import clean_text
 from ..upstream import UpstreamClient, UpstreamError
@@ -31,19 +31,17 @@ from .base import (
     LoadedView,
     Metadata,
     NotEmbeddable,
-    Provider,
     ProviderError,
     Recipient,
     canonical_digits,
     parse_http_url,
     path_segments,
 )
+from .picked_posts import AccountWithPickedPosts, post_metadata
 
 _USER = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,28}[a-z0-9_])?", re.ASCII)
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 _LOCAL_NAMES = ("localhost", "local", "internal", "intranet", "lan", "home", "arpa", "onion")
-_TITLE_LENGTH = 100
-_RELATED_POSTS = 5
 _PUBLIC = frozenset({"public", "unlisted"})
 
 
@@ -96,7 +94,7 @@ def _instance_recipient(instance: str) -> Recipient:
     )
 
 
-class MastodonProvider(Provider):
+class MastodonProvider(AccountWithPickedPosts):
     name = "mastodon"
     label = "Mastodon"
     # For /privacy and the consent overview: who receives data depends on the instance.
@@ -116,6 +114,7 @@ class MastodonProvider(Provider):
     routes = ("/mastodon/{instance}/@{user}", "/mastodon/{instance}/{status_id}")
     consented_sources: ClassVar[CSPSources] = {}
     placeholder_template = "providers/mastodon_placeholder.html"
+    post_id_length = 24
 
     def parse_url(self, url: str) -> EmbedRef | None:
         parts = parse_http_url(url)
@@ -177,27 +176,26 @@ class MastodonProvider(Provider):
         user = _user_of(ref.parent_id)
         return await _post_metadata(client, instance, user, status_id)
 
-    def placeholder_context(
-        self, embed: Embed, lang: str, siblings: Sequence[Embed] = ()
-    ) -> dict[str, Any]:
-        status_id = _split(embed.item_id)[1]
-        posts = [] if status_id else _picked_posts(embed, siblings)
-        return {
-            **self._common_context(embed),
-            "posts": [
-                {"embed": post, "content": _content(post), "path": self.embed_path(post.item_id)}
-                for post in posts
-            ],
-        }
+    def post_id(self, item_id: str) -> str | None:
+        return _split(item_id)[1]
+
+    def is_post_of(self, post: Embed, account: Embed) -> bool:
+        instance = _split(account.item_id)[0]
+        return _account_of(instance, post.author_url) == account.item_id
+
+    def post_content(self, embed: Embed) -> Markup:
+        instance = _split(embed.item_id)[0]
+        # Cleaned when fetched; cleaning again keeps a page safe from a hand-edited store.
+        return Markup(clean_post_html(embed.content, link_hosts={instance}))  # noqa: S704
 
     def loaded_view(self, embed: Embed, query: Mapping[str, str], lang: str) -> LoadedView:
         # Mastodon has no embed for an account: its page links to the account and frames
         # nothing; its posts are embedded one by one.
         if _split(embed.item_id)[1] is None:
-            return LoadedView("providers/mastodon_loaded.html", self._common_context(embed))
+            return LoadedView("providers/mastodon_loaded.html", self.item_context(embed))
         return LoadedView(
             "providers/frame_loaded.html",
-            {**self._common_context(embed), "frame_url": f"{self.source_url(embed)}/embed"},
+            {**self.item_context(embed), "frame_url": f"{self.source_url(embed)}/embed"},
         )
 
     def source_url(self, embed: Embed) -> str:
@@ -210,13 +208,13 @@ class MastodonProvider(Provider):
     def frame_size(self, embed: Embed) -> tuple[int, int]:
         return 550, 600
 
-    def _common_context(self, embed: Embed) -> dict[str, Any]:
+    def item_context(self, embed: Embed) -> dict[str, Any]:
         instance, status_id = _split(embed.item_id)
         return {
             "instance": instance,
             "account_url": self.source_url(embed) if status_id is None else embed.author_url,
             "status_id": status_id,
-            "content": _content(embed),
+            "content": self.post_content(embed),
         }
 
 
@@ -308,17 +306,12 @@ async def _post_metadata(
         raise ProviderError(f"{what}: the post belongs to another account")
     if status.get("visibility") not in _PUBLIC:
         raise ProviderError(f"{what} is not public")
-    content = clean_post_html(status.get("content"), link_hosts={instance})
-    text = post_text(content, _TITLE_LENGTH)
-    if not text:
-        raise ProviderError(f"the instance sent no text for {what}")
-    return Metadata(
-        title=text,
-        author=clean_text(oembed.get("author_name"), 200) or f"@{user}",
+    return post_metadata(
+        clean_post_html(status.get("content"), link_hosts={instance}),
+        author_name=oembed.get("author_name"),
+        author=f"@{user}",
         author_url=f"https://{instance}/@{user}",
-        width=550,
-        height=600,
-        content=content,
+        no_text=f"the instance sent no text for {what}",
     )
 
 
@@ -328,24 +321,3 @@ def _explain(what: str, error: UpstreamError) -> str:
     if error.status in (401, 403):
         return f"the instance refuses {what} (private, or the instance allows no lookups)"
     return f"the instance could not be asked about {what}: {error.reason}"
-
-
-def _content(embed: Embed) -> Markup:
-    instance = _split(embed.item_id)[0]
-    # Cleaned when fetched; cleaning again keeps a page safe from a hand-edited store.
-    return Markup(clean_post_html(embed.content, link_hosts={instance}))  # noqa: S704
-
-
-def _picked_posts(account: Embed, siblings: Sequence[Embed]) -> list[Embed]:
-    """The account's enabled posts with text, newest first."""
-    instance = _split(account.item_id)[0]
-    own = [
-        embed
-        for embed in siblings
-        if embed.enabled
-        and embed.content
-        and _split(embed.item_id)[1]
-        and _account_of(instance, embed.author_url) == account.item_id
-    ]
-    own.sort(key=lambda embed: int(_split(embed.item_id)[1] or 0), reverse=True)
-    return own[:_RELATED_POSTS]

@@ -9,15 +9,15 @@ in. After consent the page loads X's widget script with ``data-dnt="true"``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from markupsafe import Markup
 
-from ..sanitize import clean_post_html, post_text
+from ..sanitize import clean_post_html
 from ..store import Embed
-from ..text import clean_text, clean_url
+from ..text import clean_url
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
     CSPSources,
@@ -25,13 +25,13 @@ from .base import (
     LoadedView,
     Metadata,
     NotEmbeddable,
-    Provider,
     ProviderError,
     Recipient,
     canonical_digits,
     normalise_host,
     parse_http_url,
 )
+from .picked_posts import AccountWithPickedPosts, post_metadata
 
 _HANDLE = re.compile(r"[a-z0-9_]{1,15}", re.ASCII)
 # First path segments on twitter.com/x.com that are pages of X itself, not accounts.
@@ -77,11 +77,9 @@ _DEFINITE = frozenset({400, 401, 403, 404, 410})
 _WIDGETS_SCRIPT = "https://platform.x.com/widgets.js"
 # X moved its widgets from platform.twitter.com to platform.x.com in 2026; allow both.
 _PLATFORM = ("https://platform.x.com", "https://platform.twitter.com")
-_TITLE_LENGTH = 100
-_RELATED_POSTS = 5
 
 
-class TwitterProvider(Provider):
+class TwitterProvider(AccountWithPickedPosts):
     name = "twitter"
     label = "X"  # "X (formerly Twitter)" where a page first names it
     recipient = Recipient(
@@ -175,36 +173,38 @@ class TwitterProvider(Provider):
                 width=550,
                 height=700,
             )
-        content = clean_post_html(data["html"], link_hosts=_LINK_HOSTS)
-        text = post_text(content, _TITLE_LENGTH)
-        if not text:
-            raise ProviderError(f"X sent no text for post {post_id}")
-        return Metadata(
-            title=text,
-            author=clean_text(data.get("author_name"), 200) or f"@{handle}",
+        return post_metadata(
+            clean_post_html(data["html"], link_hosts=_LINK_HOSTS),
+            author_name=data.get("author_name"),
+            author=f"@{handle}",
             author_url=f"https://x.com/{handle}",
-            width=550,
-            height=600,
-            content=content,
+            no_text=f"X sent no text for post {post_id}",
         )
 
-    def placeholder_context(
-        self, embed: Embed, lang: str, siblings: Sequence[Embed] = ()
-    ) -> dict[str, Any]:
+    def post_id(self, item_id: str) -> str | None:
+        return _split(item_id)[1]
+
+    def is_post_of(self, post: Embed, account: Embed) -> bool:
+        return _split(post.item_id)[0] == _split(account.item_id)[0]
+
+    def post_content(self, embed: Embed) -> Markup:
+        # Stored content was cleaned when it was fetched; cleaning again costs microseconds
+        # and keeps a page safe even from a store someone edited by hand.
+        return Markup(clean_post_html(embed.content, link_hosts=_LINK_HOSTS))  # noqa: S704
+
+    def item_context(self, embed: Embed) -> dict[str, Any]:
         handle, post_id = _split(embed.item_id)
-        posts = [] if post_id else _picked_posts(handle, siblings)
         return {
-            **self._common_context(embed),
-            "posts": [
-                {"embed": post, "content": _content(post), "path": self.embed_path(post.item_id)}
-                for post in posts
-            ],
+            "handle": handle,
+            "post_id": post_id,
+            "account_url": f"https://x.com/{handle}",
+            "content": self.post_content(embed),
         }
 
     def loaded_view(self, embed: Embed, query: Mapping[str, str], lang: str) -> LoadedView:
         return LoadedView(
             "providers/twitter_loaded.html",
-            {**self._common_context(embed), "widgets_script": _WIDGETS_SCRIPT},
+            {**self.item_context(embed), "widgets_script": _WIDGETS_SCRIPT},
             script_document="providers/twitter_widget.html",
         )
 
@@ -231,15 +231,6 @@ class TwitterProvider(Provider):
             raise NotEmbeddable(f"not a valid X {what}")
         return ref
 
-    def _common_context(self, embed: Embed) -> dict[str, Any]:
-        handle, post_id = _split(embed.item_id)
-        return {
-            "handle": handle,
-            "post_id": post_id,
-            "account_url": f"https://x.com/{handle}",
-            "content": _content(embed),
-        }
-
 
 def _x_path(parts: SplitResult) -> list[str]:
     """Path segments, reading old ``#!/NAME`` links (also percent-encoded) as ``/NAME``."""
@@ -264,23 +255,6 @@ def _describe(handle: str, post_id: str | None) -> str:
 def _handle_of(url: str) -> str | None:
     segments = [s for s in urlsplit(url).path.split("/") if s] if url else []
     return segments[0].lower() if segments else None
-
-
-def _content(embed: Embed) -> Markup:
-    # Stored content was cleaned when it was fetched; cleaning again costs microseconds
-    # and keeps a page safe even from a store someone edited by hand.
-    return Markup(clean_post_html(embed.content, link_hosts=_LINK_HOSTS))  # noqa: S704
-
-
-def _picked_posts(handle: str, siblings: Sequence[Embed]) -> list[Embed]:
-    """The account's enabled posts with text, newest first."""
-    by_id: dict[int, Embed] = {}
-    for embed in siblings:
-        own, post_id = _split(embed.item_id)
-        if own == handle and post_id and canonical_digits(post_id) and embed.enabled:
-            by_id[int(post_id)] = embed
-    newest = sorted((i for i in by_id if by_id[i].content), reverse=True)
-    return [by_id[post_id] for post_id in newest[:_RELATED_POSTS]]
 
 
 async def _oembed(client: UpstreamClient, item_id: str, handle: str, post_id: str | None) -> Any:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..consent import COOKIE_NAME, ONCE_PARAMETER, Consent
+from ..preview import is_preview_path
 from ..providers import Provider
 from ..security import origin_matches_source
 from ..services import Services
@@ -63,13 +64,15 @@ async def give_consent(request: Request) -> Response:
         embed = _shown_at(services, provider, next_path)
         if embed is None:
             return error_page(request, 400)
-        services.usage.add(provider.name, embed.key, "load_once")
+        if not is_preview_path(services.signer, next_path, embed.key):
+            services.usage.add(provider.name, embed.key, "load_once")
         return loaded_once(request, services, provider, embed, next_path)
     consent = current_consent(request, services).with_provider(
         provider.name, services.live.policy_version()
     )
-    shown = services.registry.ref_for_path(next_path)
-    services.usage.add(provider.name, shown.key if shown else "", "load_always")
+    if not _from_preview(services, next_path):
+        shown = services.registry.ref_for_path(next_path)
+        services.usage.add(provider.name, shown.key if shown else "", "load_always")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
     _set_cookie(request, response, services, consent)
     return response
@@ -86,8 +89,9 @@ async def revoke_consent(request: Request) -> Response:
         return error_page(request, 400)
     given = current_consent(request, services)
     remaining = given.without(None if provider_name == "all" else provider_name)
-    for name, key in revocations(services.registry, provider_name, given.providers, next_path):
-        services.usage.add(name, key, "revoke")
+    if not _from_preview(services, next_path):
+        for name, key in revocations(services.registry, provider_name, given.providers, next_path):
+            services.usage.add(name, key, "revoke")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
     if remaining.providers:
         _set_cookie(request, response, services, remaining)
@@ -114,6 +118,12 @@ async def consent_overview(request: Request) -> Response:
         },
         headers={"cache-control": "private, no-store"},
     )
+
+
+def _from_preview(services: Services, next_path: str) -> bool:
+    """Whether the form was sent from the admin's live preview of the page it returns to."""
+    shown = services.registry.ref_for_path(next_path)
+    return shown is not None and is_preview_path(services.signer, next_path, shown.key)
 
 
 def _shown_at(services: Services, provider: Provider, path: str) -> Embed | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -16,7 +17,7 @@ from ..notices import notice_texts
 from ..posters import Poster
 from ..prepared import Prepared
 from ..preview import PARAMETER as PREVIEW_PARAMETER
-from ..preview import is_preview
+from ..preview import is_preview, marker, valid_marker
 from ..providers import Provider, Registry
 from ..security import build_csp
 from ..services import Services
@@ -70,10 +71,16 @@ def _allowed_embed(provider: Provider, services: Services, request: Request) -> 
 FIT_PARAMETER = "fit"
 
 
-def _page_path(provider: Provider, embed: Embed, query: Mapping[str, str], lang: str) -> str:
+def _page_path(
+    provider: Provider, embed: Embed, query: Mapping[str, str], lang: str, preview: str | None
+) -> str:
+    """The page's own address, where its forms return to: the admin's preview marker
+    stays, so what the admin does in the preview is not counted (preview.py)."""
     params = {**provider.passthrough_query(query), "lang": lang}
     if query.get(FIT_PARAMETER) == "1":
         params[FIT_PARAMETER] = "1"
+    if preview is not None:
+        params[PREVIEW_PARAMETER] = preview
     return f"{provider.embed_path(embed.item_id)}?{urlencode(params)}"
 
 
@@ -110,7 +117,8 @@ def placeholder_page(
     framed: bool = False,
 ) -> Prepared:
     """The pre-consent page, rendered and compressed once per store generation."""
-    page = _page_path(provider, embed, query, lang)
+    preview = valid_marker(services.signer, query, embed.key)
+    page = _page_path(provider, embed, query, lang, preview)
 
     def render() -> Prepared:
         context = {
@@ -121,6 +129,8 @@ def placeholder_page(
             "placeholder_js": framed or f"{FIT_PARAMETER}=1" in page,
             "poster": Poster.from_json(embed.poster) if embed.poster else None,
             "notice_extra": notice_texts(services.store, provider.name)[lang],
+            # Links to other embeds (an account's picked posts) stay in the preview too.
+            "preview_marker_for": partial(marker, services.signer) if preview else None,
         }
         body = services.templates.render(provider.placeholder_template, lang, context).encode()
         headers = {
@@ -165,7 +175,7 @@ def loaded_page(
     always: bool,
 ) -> Prepared:
     """The page with the provider's content, rendered and compressed once per generation."""
-    page = _page_path(provider, embed, query, lang)
+    page = _page_path(provider, embed, query, lang, valid_marker(services.signer, query, embed.key))
 
     def render() -> Prepared:
         # Everything the page shows comes from the embed and the page path (which holds
