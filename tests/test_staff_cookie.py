@@ -216,6 +216,9 @@ def forged_markers(services: Services, marker: str) -> dict[str, str]:
             ["niemand", services.clock(), "0" * 16], namespace=staff.NAMESPACE
         ),
         "wrong shape": services.signer.sign({"user": USER}, namespace=staff.NAMESPACE),
+        "name not a string": services.signer.sign(
+            [1, services.clock(), "0" * 16], namespace=staff.NAMESPACE
+        ),
         "login time a bool": services.signer.sign(
             [USER, True, "0" * 16], namespace=staff.NAMESPACE
         ),
