@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from embedguard import auth, staff
 from embedguard.consent import COOKIE_NAME
 from embedguard.hotpath import HotPath
 from embedguard.posters import Poster
@@ -87,6 +88,28 @@ def test_admin_preview_is_not_counted_by_the_hot_path(
     assert not [row for row in services.store.usage() if row["event"] == "view"]
 
 
+def test_an_admins_browser_gets_the_visitors_answers_uncounted(
+    client: TestClient, services: Services, video: Embed
+) -> None:
+    """The staff cookie (staff.py) sends the request to the full app, which answers byte
+    for byte as the hot path does for a visitor, and does not count it."""
+    services.store.set_user("redaktion", "stored-hash")
+    claims = ["redaktion", time.time(), auth.password_fingerprint("stored-hash")]
+    marker = f"{staff.COOKIE_NAME}={services.signer.sign(claims, namespace=staff.NAMESPACE)}"
+    consent = f"{COOKIE_NAME}={always_cookie(client)}"
+    client.cookies.clear()
+    services.usage.flush()
+    for cookie in ("", f"{consent}; "):
+        headers = {"accept-encoding": "br"} | ({"cookie": cookie} if cookie else {})
+        visitor = client.get(PAGE, headers=headers)  # the hot path
+        admin = client.get(PAGE, headers={**headers, "cookie": f"{cookie}{marker}"})
+        assert admin.status_code == visitor.status_code == 200
+        assert sorted(without_date(admin)) == sorted(without_date(visitor))
+        assert admin.content == visitor.content
+    services.usage.flush()
+    assert [r["count"] for r in services.store.usage() if r["event"] == "view"] == [1]
+
+
 @pytest.mark.parametrize("encoding", ["identity", "br"])
 def test_loaded_page_is_the_full_apps(client: TestClient, video: Embed, encoding: str) -> None:
     cookie = f"{COOKIE_NAME}={always_cookie(client)}"
@@ -129,13 +152,14 @@ def test_hot_path_answers_without_the_full_app(services: Services, video: Embed)
     for path, headers in (
         (f"{PAGE}?consent=token", {}),
         (PAGE, {"cookie": "eg_admin=x"}),
+        (PAGE, {"cookie": f"{COOKIE_NAME}=x; eg_staff=x"}),
         ("/vimeo/999", {}),
         ("/consent", {}),
     ):
         assert client.get(path, headers=headers).status_code == 599
     assert client.head(PAGE).status_code == 599
     assert client.request("GET", PAGE, content=b"x").status_code == 599
-    assert calls == [PAGE, PAGE, "/vimeo/999", "/consent", PAGE, PAGE]
+    assert calls == [PAGE, PAGE, PAGE, "/vimeo/999", "/consent", PAGE, PAGE]
 
 
 def test_remembered_consent_ends_with_its_lifetime(

@@ -2,7 +2,8 @@
 
 The session is Starlette's signed cookie, scoped to ``/admin``. It holds the account, when it
 logged in and was last seen (absolute and idle timeouts), a fingerprint of the password hash
-(resetting a password ends every session of that account) and the CSRF secret.
+(resetting a password ends every session of that account) and the CSRF secret. A second
+cookie on ``/`` marks the admin's browser for as long as the session may live (staff.py).
 """
 
 from __future__ import annotations
@@ -51,14 +52,24 @@ class AdminSessionMiddleware:
         self._secure.signer = self._plain.signer = signer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chosen = self._secure if scope.get("scheme") in ("https", "wss") else self._plain
+        chosen = self._secure if secure_scheme(scope.get("scheme")) else self._plain
         await chosen(scope, receive, send)
+
+
+def secure_scheme(scheme: object) -> bool:
+    """Whether the request came over HTTPS (directly or per trusted proxy headers)."""
+    return scheme in ("https", "wss")
+
+
+def always_secure(public_url: str) -> bool:
+    """Admin cookies are ``Secure`` on every request when the public URL is https."""
+    return public_url.startswith("https://")
 
 
 # -- sessions --------------------------------------------------------------------------
 
 
-def _fingerprint(password_hash: str) -> str:
+def password_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
@@ -68,7 +79,7 @@ def start_session(session: dict[str, Any], name: str, password_hash: str, now: f
     session["user"] = name
     session["login_at"] = now
     session["seen_at"] = now
-    session["pw"] = _fingerprint(password_hash)
+    session["pw"] = password_fingerprint(password_hash)
     session["csrf"] = secrets.token_urlsafe(18)
 
 
@@ -82,17 +93,28 @@ def current_user(session: dict[str, Any], store: Store, now: float) -> str | Non
     if not isinstance(name, str) or not _number(login_at) or not _number(seen_at):
         return None
     assert isinstance(login_at, int | float) and isinstance(seen_at, int | float)
-    expired = now - login_at >= ABSOLUTE_TIMEOUT or now - seen_at >= IDLE_TIMEOUT
-    # The session lives in the cookie; a logout records a cut-off, so a copied cookie
-    # is worthless after it.
-    expired = expired or login_at <= store.sessions_valid_after(name)
-    stored = store.get_user_hash(name)
-    if expired or stored is None or session.get("pw") != _fingerprint(stored):
+    idle = now - seen_at >= IDLE_TIMEOUT
+    if idle or not session_alive(store, name, login_at, session.get("pw"), now):
         end_session(session)
         return None
     if now - seen_at >= _SEEN_RESOLUTION:
         session["seen_at"] = now
     return name
+
+
+def session_alive(store: Store, name: str, login_at: float, pw: object, now: float) -> bool:
+    """Whether a session of ``name`` begun at ``login_at`` with password fingerprint ``pw``
+    may still be valid, idle time aside: within its lifetime, the account still there with
+    the same password, and not cut off since. Also the test for the staff cookie (staff.py).
+    """
+    if now - login_at >= ABSOLUTE_TIMEOUT:
+        return False
+    # The session lives in the cookie; a logout records a cut-off, so a copied cookie
+    # is worthless after it.
+    if login_at <= store.sessions_valid_after(name):
+        return False
+    stored = store.get_user_hash(name)
+    return stored is not None and pw == password_fingerprint(stored)
 
 
 def _number(value: Any) -> bool:

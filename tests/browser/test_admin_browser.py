@@ -192,3 +192,40 @@ def test_trying_the_live_preview_counts_nothing(
     visitor.get_by_role("button", name="Einmal laden").click()
     expect(visitor.locator("iframe[src^='https://player.vimeo.com/video/']")).to_have_count(1)
     assert _usage(site.services) == {"view": 1, "load_once": 1}
+
+
+def test_an_admins_own_visits_count_nothing_until_logout(
+    site: Site, context_factory: ContextFactory, axe: AxeRunner
+) -> None:
+    """Logged in, the admin opens the embed on the county's page (same site: another port
+    of 127.0.0.1) and directly, and clicks through it: nothing is counted (the staff cookie,
+    SameSite=Strict on /). After logging out the same browser counts as a visitor."""
+    seed_embeds(site.services.settings, [f"https://vimeo.com/{VIMEO_OK}"])
+    same_site_host = site.host.replace("localhost", "127.0.0.1")
+    site.services.store.set_setting("frame_ancestors", same_site_host)
+    site.host_app.state.snippet = (
+        f'<iframe src="{site.base}/vimeo/{VIMEO_OK}" title="Video" width="640" height="360">'
+        "</iframe>"
+    )
+    page = context_factory(locale="de-DE").new_page()
+    _log_in(page, site, axe)
+    player = f"iframe[src^='https://player.vimeo.com/video/{VIMEO_OK}']"
+
+    page.goto(f"{same_site_host}/")
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("button", name="Einmal laden").click()
+    expect(frame.locator(player)).to_have_count(1)
+    page.goto(f"{site.base}/vimeo/{VIMEO_OK}")
+    page.get_by_role("button", name="Immer laden").click()
+    expect(page.locator(player)).to_have_count(1)
+    page.get_by_role("button", name="Vimeo nicht mehr automatisch laden").click()
+    expect(page.get_by_role("button", name="Einmal laden")).to_be_visible()
+    assert _usage(site.services) == {}
+
+    page.goto(f"{site.base}/admin/")
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page).to_have_url(f"{site.base}/admin/login")
+    page.goto(f"{same_site_host}/")
+    page.frame_locator("iframe").get_by_role("button", name="Einmal laden").click()
+    expect(page.frame_locator("iframe").locator(player)).to_have_count(1)
+    assert _usage(site.services) == {"view": 1, "load_once": 1}

@@ -17,6 +17,7 @@ from ..preview import is_preview_path
 from ..providers import Provider
 from ..security import origin_matches_source
 from ..services import Services
+from ..staff import from_staff
 from ..store import Embed
 from ..usage import revocations
 from .common import (
@@ -64,13 +65,14 @@ async def give_consent(request: Request) -> Response:
         embed = _shown_at(services, provider, next_path)
         if embed is None:
             return error_page(request, 400)
-        if not is_preview_path(services.signer, next_path, embed.key):
+        preview = is_preview_path(services.signer, next_path, embed.key)
+        if not preview and not from_staff(request, services):
             services.usage.add(provider.name, embed.key, "load_once")
         return loaded_once(request, services, provider, embed, next_path)
     consent = current_consent(request, services).with_provider(
         provider.name, services.live.policy_version()
     )
-    if not _from_preview(services, next_path):
+    if not _not_counted(request, services, next_path):
         shown = services.registry.ref_for_path(next_path)
         services.usage.add(provider.name, shown.key if shown else "", "load_always")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
@@ -89,7 +91,7 @@ async def revoke_consent(request: Request) -> Response:
         return error_page(request, 400)
     given = current_consent(request, services)
     remaining = given.without(None if provider_name == "all" else provider_name)
-    if not _from_preview(services, next_path):
+    if not _not_counted(request, services, next_path):
         for name, key in revocations(services.registry, provider_name, given.providers, next_path):
             services.usage.add(name, key, "revoke")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
@@ -118,6 +120,11 @@ async def consent_overview(request: Request) -> Response:
         },
         headers={"cache-control": "private, no-store"},
     )
+
+
+def _not_counted(request: Request, services: Services, next_path: str) -> bool:
+    """Clicks in the admin's live preview and from a logged-in admin's browser (staff.py)."""
+    return _from_preview(services, next_path) or from_staff(request, services)
 
 
 def _from_preview(services: Services, next_path: str) -> bool:

@@ -21,6 +21,7 @@ from ..preview import is_preview, marker, valid_marker
 from ..providers import Provider, Registry
 from ..security import build_csp
 from ..services import Services
+from ..staff import from_staff
 from ..store import Embed
 from .common import language_of, services_of
 from .tile import is_framed, platform_link, unavailable
@@ -101,7 +102,9 @@ def _placeholder(
     framed = is_framed(request)
     page = placeholder_page(services, provider, embed, lang, request.query_params, framed)
     # Counted before the 304 check: a revalidation by a cache in front is a view too.
-    if not is_preview(services.signer, request.query_params.get(PREVIEW_PARAMETER), embed.key):
+    # Not counted: the admin's preview (preview.py), a logged-in admin's browser (staff.py).
+    preview = is_preview(services.signer, request.query_params.get(PREVIEW_PARAMETER), embed.key)
+    if not preview and not from_staff(request, services):
         services.usage.add(provider.name, embed.key, "view")
     etag = page.representation(request.headers.get("accept-encoding")).etag
     not_modified = etag is not None and etag in request.headers.get("if-none-match", "")

@@ -6,7 +6,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import health, retention
+from .. import auth, health, retention
 from .common import language_of, services_of
 
 _POSTER_CACHE = "public, max-age=31536000, immutable"
@@ -21,6 +21,7 @@ async def privacy(request: Request) -> Response:
         {
             "consent_days": services.live.consent_days(),
             "retention": retention.periods(services.store),
+            "staff_hours": auth.ABSOLUTE_TIMEOUT // 3600,
             "other_lang": "en" if lang == "de" else "de",
         },
         headers={"cache-control": "public, no-cache", "vary": "Accept-Language"},

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from ...auth import AdminSessionMiddleware
+from ...auth import AdminSessionMiddleware, always_secure
 from ...services import Services
 from . import embeds, evaluation, login, reports, retention, settings, texts
 
@@ -75,7 +75,7 @@ def admin_mount(services: Services) -> Mount:
             Middleware(
                 AdminSessionMiddleware,
                 secret_keys=services.settings.secret_keys,
-                always_secure=services.settings.public_url.startswith("https://"),
+                always_secure=always_secure(services.settings.public_url),
             )
         ],
         max_body_size=UPLOAD_BODY_LIMIT,

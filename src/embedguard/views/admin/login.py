@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ... import auth, login_throttle, password_checks
+from ... import auth, login_throttle, password_checks, staff
 from ...users import MAX_PASSWORD_LENGTH, verify_password
 from ..common import form_text, read_form, safe_next, services_of
 from .base import N_, Admin, action, admin_language, csrf_ok, forbidden, message, render
@@ -76,7 +76,18 @@ async def login(request: Request) -> Response:
     auth.start_session(request.session, name, stored, now)
     request.session["lang"] = lang
     services.store.audit(name, "user.login", name, None, None)
-    return RedirectResponse(next_path, status_code=303)
+    response = RedirectResponse(next_path, status_code=303)
+    # Embed pages never see the session cookie; this one keeps the admin's own visits
+    # there out of the usage counts (staff.py).
+    staff.set_cookie(
+        response,
+        services.signer,
+        name=name,
+        login_at=now,
+        password_hash=stored,
+        secure=_secure_cookies(request),
+    )
+    return response
 
 
 async def _logout(admin: Admin, form: FormData) -> Response:
@@ -85,7 +96,15 @@ async def _logout(admin: Admin, form: FormData) -> Response:
     auth.end_session(admin.session)
     admin.services.store.end_sessions(admin.user, admin.services.clock())
     admin.session["lang"] = lang
-    return RedirectResponse("/admin/login", status_code=303)
+    response = RedirectResponse("/admin/login", status_code=303)
+    staff.delete_cookie(response, secure=_secure_cookies(admin.request))
+    return response
+
+
+def _secure_cookies(request: Request) -> bool:
+    """As the session cookie is (auth.AdminSessionMiddleware)."""
+    public_url = services_of(request).settings.public_url
+    return auth.secure_scheme(request.url.scheme) or auth.always_secure(public_url)
 
 
 logout = action(_logout)
