@@ -93,6 +93,23 @@ def test_placeholder_names_recipient_data_revocation_and_alternatives(
         assert ("gemeinsam verantwortlich" if lang == "de" else "jointly responsible") in text
 
 
+WAITS = {"de": "erst nach Ihrer Zustimmung", "en": "only with your consent"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
+def test_the_lead_line_says_what_it_is_whose_and_that_it_waits(
+    provider: Provider, client: TestClient, stored_embed: Callable[..., Embed]
+) -> None:
+    """The one line every frame size shows, in the provider's own words and translated."""
+    leads = {}
+    for lang in LANGUAGES:
+        page = _placeholder(provider, client, stored_embed, lang)
+        leads[lang] = _text(page.split('<p class="lead">', 1)[1].split("<a ", 1)[0])
+        assert provider.label in leads[lang] and WAITS[lang] in leads[lang], leads[lang]
+    assert ("Video " in leads["de"]) == ("Video " in leads["en"]) == provider.is_video
+    assert leads["de"] != leads["en"]
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
 def test_two_equally_weighty_choices_nothing_preselected(

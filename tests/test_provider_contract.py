@@ -1,6 +1,7 @@
 """The provider contract: a provider defined here, registered at runtime, gets routes,
-consent, CSP, snippets, embed.js recognition, the notice, /privacy, the consent overview
-and usage counts, with no change anywhere else. If this test needs an edit outside this
+consent, CSP, snippets, embed.js recognition, the notice, the placeholder's lead line,
+preview and play mark, readable titles, /privacy, the consent overview, embedguard scan and
+usage counts, with no change anywhere else. If this test needs an edit outside this
 file to pass for a new provider, the contract is broken."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 from embedguard import allowlist, snippets
 from embedguard.app import create_app
 from embedguard.providers import (
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -24,6 +26,7 @@ from embedguard.providers import (
     default_registry,
 )
 from embedguard.providers.base import CSPSources, normalise_host, parse_http_url
+from embedguard.scan import find_embeds
 from embedguard.services import Services
 from embedguard.settings import Settings
 from embedguard.store import Embed
@@ -53,6 +56,13 @@ class TubeProvider(Provider):
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://player.tube.example",)}
     link_hosts = ("tube.example",)
     ratio_locked = True
+    is_video = True
+    long_label = "Kreistube (videos of the county)"
+    embed_code = EmbedCode(
+        classes=frozenset({"tube-video"}),
+        script_hosts=frozenset({"player.tube.example"}),
+        frame_hosts=frozenset({"player.tube.example"}),
+    )
 
     def parse_url(self, url: str) -> EmbedRef | None:
         parts = parse_http_url(url)
@@ -79,6 +89,9 @@ class TubeProvider(Provider):
 
     def passthrough_query(self, query: Mapping[str, str]) -> dict[str, str]:
         return {"p": query["p"]} if query.get("p", "").isdigit() else {}
+
+    def title_from_id(self, item_id: str) -> str:
+        return f"Kreistube-Film {item_id.upper()}"
 
 
 TUBE = TubeProvider()
@@ -176,6 +189,84 @@ def test_usage_is_counted_per_provider(tube_client: TestClient, tube_services: S
     assert ("tube", "tube:abcd", "load_always") in counted
 
 
+def _lead(page: str) -> str:
+    return " ".join(page.split('<p class="lead">', 1)[1].split("<a ", 1)[0].split())
+
+
+@pytest.mark.parametrize(
+    ("lang", "lead"),
+    [
+        ("de", "Video von Kreistube – lädt erst nach Ihrer Zustimmung; dann erhält "
+         "Kreistube Videodienste GmbH Ihre Daten."),
+        ("en", "Video from Kreistube – loads only with your consent, then Kreistube "
+         "Videodienste GmbH receives your data."),
+    ],
+)  # fmt: skip
+def test_a_video_placeholder_reads_as_a_video(
+    tube_client: TestClient, lang: str, lead: str
+) -> None:
+    page = tube_client.get(f"{PAGE}?lang={lang}").text
+    assert _lead(page) == lead
+    assert '<span class="play" aria-hidden="true"></span>' in page
+    assert "<picture>" in page and 'class="tile"' not in page
+
+
+@pytest.mark.parametrize(
+    ("style", "picture", "tile"),
+    [("poster", True, False), ("tile", False, True), ("text", False, False)],
+)
+def test_the_preview_follows_the_provider(
+    tube_client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    style: str,
+    picture: bool,
+    tile: bool,
+) -> None:
+    monkeypatch.setattr(TubeProvider, "preview_style", style)
+    monkeypatch.setattr(TubeProvider, "is_video", False)
+    page = tube_client.get(PAGE).text
+    assert ("<picture>" in page, 'class="tile"' in page) == (picture, tile)
+    assert 'class="play"' not in page
+    assert _lead(page).startswith("Inhalt von Kreistube – ")
+
+
+def test_a_title_that_is_only_the_id_reads_as_the_provider_says(
+    tube_client: TestClient, tube_services: Services
+) -> None:
+    for title in ("", "wxyz"):
+        tube_services.store.save_embed(
+            Embed(key="tube:wxyz", provider="tube", item_id="wxyz", title=title)
+        )
+        page = tube_client.get("/tube/wxyz").text
+        assert '<h1 id="eg-title">Kreistube-Film WXYZ</h1>' in page
+
+
+def test_privacy_page_introduces_it_by_its_long_name(tube_client: TestClient) -> None:
+    page = tube_client.get("/privacy?lang=en").text
+    assert "<h3>Kreistube (videos of the county)</h3>" in page
+
+
+def test_scan_finds_its_own_embedding_code(tube_services: Services) -> None:
+    html = (
+        '<iframe src="https://tube.example/v/abcd"></iframe>\n'
+        '<iframe src="https://player.tube.example/abcd?autoplay=1"></iframe>\n'
+        '<div class="tube-video" data-href="https://tube.example/v/efgh"></div>\n'
+        '<script src="https://player.tube.example/api.js"></script>\n'
+    )
+    found = [
+        (f.line, f.provider, f.kind, f.key)
+        for f in find_embeds(html, "page.html", tube_services.registry)
+    ]
+    assert found == [
+        (1, "tube", "iframe", "tube:abcd"),
+        (2, "tube", "iframe", ""),
+        (3, "tube", "markup", "tube:efgh"),
+        (4, "tube", "script", ""),
+    ]
+    plain = find_embeds(html, "page.html", default_registry())
+    assert plain == []
+
+
 def test_every_provider_keeps_the_contract() -> None:
     """What the rest of the code relies on, for every provider registered by default."""
     for provider in [*default_registry(), TUBE]:
@@ -185,3 +276,6 @@ def test_every_provider_keeps_the_contract() -> None:
         assert all(isinstance(h, str) for h in provider.link_hosts)
         for sources in provider.consented_sources.values():
             assert all(s.startswith("https://") for s in sources)
+        assert provider.preview_style in ("poster", "tile", "text")
+        assert not provider.is_video or provider.ratio_locked  # a video keeps its shape
+    assert {p.name for p in default_registry() if p.is_video} == {"vimeo", "youtube"}

@@ -9,6 +9,7 @@ from typing import ClassVar
 import pytest
 
 from embedguard.providers import (
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -49,6 +50,7 @@ class TootProvider(Provider):
     upstream_hosts = frozenset()
     routes = ("/toot/{instance}/{post_id}",)
     consented_sources: ClassVar[CSPSources] = {}
+    embed_code = EmbedCode(classes=frozenset({"toot-embed"}), markup_host_script="/toot.js")
 
     def parse_url(self, url: str) -> EmbedRef | None:
         parts = url.split("/")
@@ -264,11 +266,15 @@ def test_a_provider_registered_at_runtime_is_found_with_no_change() -> None:
     others = [provider for provider in default_registry() if provider.name != "mastodon"]
     registry = Registry([*others, TootProvider()])
     html = (
-        '<iframe src="https://social.example/@kreis/42/embed" class="mastodon-embed"></iframe>\n'
-        '<blockquote class="mastodon-embed" data-embed-url="https://bonn.social/@stadt/7/embed">'
+        '<iframe src="https://social.example/@kreis/42/embed" class="toot-embed"></iframe>\n'
+        '<blockquote class="toot-embed" data-embed-url="https://bonn.social/@stadt/7/embed">'
         "</blockquote>\n"
         '<iframe src="https://bonn.social/@stadt/8"></iframe>\n'
         f'<iframe src="https://player.vimeo.com/video/{VIDEO}"></iframe>\n'
+        # Its own markup and the script served next to it, known from its embed_code alone.
+        '<div class="toot-embed"><a href="https://bonn.social/@stadt/9">9</a></div>\n'
+        '<script src="https://bonn.social/toot.js"></script>\n'
+        '<script src="https://elsewhere.example/toot.js"></script>\n'
     )
     found = [(f.line, f.provider, f.kind, f.key, f.url) for f in scan(html, registry)]
     assert found == [
@@ -276,6 +282,8 @@ def test_a_provider_registered_at_runtime_is_found_with_no_change() -> None:
         (2, "toot", "markup", "toot:bonn.social/7", "https://bonn.social/@stadt/7"),
         (3, "toot", "iframe", "toot:bonn.social/8", "https://bonn.social/@stadt/8"),
         (4, "vimeo", "iframe", f"vimeo:{VIDEO}", f"https://player.vimeo.com/video/{VIDEO}"),
+        (5, "toot", "markup", "toot:bonn.social/9", "https://bonn.social/@stadt/9"),
+        (6, "toot", "script", "", "https://bonn.social/toot.js"),
     ]
 
 

@@ -244,14 +244,14 @@ def test_runtime_provider_gets_scan_and_add_with_no_other_change(
         ),
     )
     (env / "post.html").write_text(
-        '<iframe src="https://social.example/@kreis/42/embed" class="mastodon-embed"></iframe>\n'
-        '<script src="https://social.example/embed.js" async></script>\n'
+        '<iframe src="https://social.example/@kreis/42/embed" class="toot-embed"></iframe>\n'
+        '<script src="https://social.example/toot.js" async></script>\n'
     )
     code, rows, err = run_json(capsys, "--add", str(env))
     assert code == 1 and err == "toot:social.example/42: added\n"
     assert [(r["provider"], r["kind"], r["key"]) for r in rows] == [
         ("toot", "iframe", "toot:social.example/42"),
-        ("mastodon", "script", ""),
+        ("toot", "script", ""),
     ]
     assert rows[0]["embed_url"] == f"{PUBLIC_URL}/toot/social.example/42"
     assert 'title="Post social.example/42"' in rows[0]["replacement"]

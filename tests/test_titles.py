@@ -38,7 +38,10 @@ def test_a_title_that_is_only_the_address_is_replaced() -> None:
     assert readable_title(slug, slug, facebook) == "Wirtschaft in Mittelsachsen"
     assert readable_title("Unsere Seite", slug, facebook) == "Unsere Seite"
     assert readable_title("", "123", facebook) == "Facebook"
+    # Stored before embed add gave page numbers no title: the number is no title either.
+    assert readable_title("123", "123", facebook) == "Facebook"
     assert readable_title("", "76979871", vimeo) == "Vimeo"
+    assert readable_title("76979871", "76979871", vimeo) == "Vimeo"
 
 
 POST = Markup(

@@ -170,6 +170,28 @@ def test_placeholder_contacts_nobody_and_names_google(
     assert upstream_requests == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "lead"),
+    [
+        ("de", "Video von YouTube (Google, Irland/USA) – lädt erst nach Ihrer Zustimmung; "
+         "dann erhält Google Ihre Daten."),
+        ("en", "Video from YouTube (Google, Ireland/USA) – loads only with your consent, "
+         "then Google receives your data."),
+    ],
+)  # fmt: skip
+def test_placeholder_reads_as_a_video_from_google(
+    client: TestClient, video: allowlist.AddResult, lang: str, lead: str
+) -> None:
+    """oEmbed gives YouTube videos no duration: the play mark and the line saying what
+    this is come from the provider, not from the video's data."""
+    assert video.embed.duration is None
+    page = client.get(f"{PAGE}?lang={lang}").text
+    assert '<span class="play" aria-hidden="true"></span>' in page
+    assert "<picture>" in page and 'class="tile"' not in page
+    lead_line = page.split('<p class="lead">', 1)[1].split("<a ", 1)[0]
+    assert " ".join(lead_line.split()) == lead
+
+
 def test_after_consent_the_nocookie_player_with_start_time(
     client: TestClient, video: allowlist.AddResult
 ) -> None:

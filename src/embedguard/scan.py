@@ -4,10 +4,10 @@ before the visitor agreed (player iframes, plugin iframes, widget markup and its
 Markup is read with the standard library's HTML parser (line numbers from ``getpos()``),
 never with regular expressions, so comments, attribute quoting and mixed case are handled
 as a browser would. Every URL found goes through the registry's recognition, so a new
-provider's iframes are found with no change here. What no URL reveals is kept in WIDGETS:
-the platforms' own widget markup (``class="fb-page"``, ``twitter-tweet``), the scripts that
-turn it into an embed, and the frame hosts that count as direct even when embedguard cannot
-show the item.
+provider's iframes are found with no change here. What no URL reveals each provider names
+in its ``embed_code``: its own widget markup (``class="fb-page"``, ``twitter-tweet``), the
+scripts that turn it into an embed, and the frame hosts that count as direct even when
+embedguard cannot show the item.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from .providers import EmbedRef, Registry
+from .providers import EmbedCode, EmbedRef, Registry
 
 MAX_URL_LENGTH = 2048
 # Widget elements open at once; beyond it the oldest is judged early. Real pages nest none,
@@ -29,41 +29,14 @@ _URL_ATTRIBUTES = ("data-href", "data-embed-url", "data-url", "cite", "href")
 
 @dataclass(frozen=True)
 class Widget:
-    """A platform's own embedding code, by what a page carries of it."""
+    """A provider's own embedding code, under the provider's name."""
 
     platform: str  # the provider name findings are reported under when no URL is recognised
-    classes: frozenset[str] = frozenset()  # markup the platform's script turns into an embed
-    script_hosts: frozenset[str] = frozenset()  # that script, and player APIs
-    frame_hosts: frozenset[str] = frozenset()  # iframes that are direct even when unrecognised
-    # A script at this path on the host of the page's own markup (a Mastodon instance).
-    markup_host_script: str = ""
+    code: EmbedCode
 
 
-WIDGETS = (
-    Widget(
-        "vimeo",
-        script_hosts=frozenset({"player.vimeo.com"}),
-        frame_hosts=frozenset({"player.vimeo.com"}),
-    ),
-    Widget(
-        "youtube",
-        script_hosts=frozenset({"youtube.com"}),
-        frame_hosts=frozenset({"youtube.com", "youtube-nocookie.com"}),
-    ),
-    Widget(
-        "facebook",
-        classes=frozenset({"fb-page", "fb-post", "fb-video", "fb-comment-embed", "fb-group"}),
-        script_hosts=frozenset({"connect.facebook.net"}),
-        frame_hosts=frozenset({"facebook.com"}),
-    ),
-    Widget(
-        "twitter",
-        classes=frozenset({"twitter-tweet", "twitter-video", "twitter-timeline", "twitter-grid"}),
-        script_hosts=frozenset({"platform.twitter.com", "platform.x.com"}),
-        frame_hosts=frozenset({"platform.twitter.com", "platform.x.com"}),
-    ),
-    Widget("mastodon", classes=frozenset({"mastodon-embed"}), markup_host_script="/embed.js"),
-)
+def _widgets(registry: Registry) -> tuple[Widget, ...]:
+    return tuple(Widget(p.name, p.embed_code) for p in registry)
 
 
 @dataclass(frozen=True)
@@ -117,6 +90,7 @@ class _EmbedParser(HTMLParser):
         self.findings: list[Finding] = []
         self._source = source
         self._registry = registry
+        self._widgets = _widgets(registry)
         self._base = base_url
         self._open: list[_OpenMarkup] = []
         # Hosts of the markup per platform, for a script served next to it (an instance's).
@@ -132,7 +106,7 @@ class _EmbedParser(HTMLParser):
                 markup.depth += 1
         if tag == "a" and self._open and attributes.get("href"):
             self._open[-1].links.append(attributes["href"])
-        widget = _widget_by_class(attributes.get("class", ""))
+        widget = self._widget_by_class(attributes.get("class", ""))
         if tag == "iframe":
             self._iframe(line, values, widget)
         elif tag == "script" and attributes.get("src"):
@@ -165,7 +139,8 @@ class _EmbedParser(HTMLParser):
         candidates += [value for name, value in attrs if name.startswith("data-")]
         urls = self._absolute_all(candidates)
         found = self._recognise(urls)
-        frame_widget = widget or next(filter(None, (_widget_by_frame(url) for url in urls)), None)
+        by_frame = (self._widget_by_frame(url) for url in urls)
+        frame_widget = widget or next(filter(None, by_frame), None)
         if found is None and frame_widget is None:
             return
         url, ref = found if found else (urls[0] if urls else "", None)
@@ -188,14 +163,22 @@ class _EmbedParser(HTMLParser):
             return
         parts = urlsplit(url)
         host = parts.hostname or ""
-        for widget in WIDGETS:
-            own_script = widget.markup_host_script and (
-                parts.path == widget.markup_host_script
+        for widget in self._widgets:
+            own_script = widget.code.markup_host_script and (
+                parts.path == widget.code.markup_host_script
                 and host in self._markup_hosts.get(widget.platform, ())
             )
-            if _on_hosts(host, widget.script_hosts) or own_script:
+            if _on_hosts(host, widget.code.script_hosts) or own_script:
                 self._add(line, "script", url, None, widget.platform)
                 return
+
+    def _widget_by_class(self, value: str) -> Widget | None:
+        classes = set(value.lower().split())
+        return next((w for w in self._widgets if classes & w.code.classes), None)
+
+    def _widget_by_frame(self, url: str) -> Widget | None:
+        host = urlsplit(url).hostname or ""
+        return next((w for w in self._widgets if _on_hosts(host, w.code.frame_hosts)), None)
 
     def _note_host(self, widget: Widget, url: str) -> None:
         if url:
@@ -238,16 +221,6 @@ class _EmbedParser(HTMLParser):
         except ValueError:
             return None
         return url if parts.scheme in ("http", "https") and parts.hostname else None
-
-
-def _widget_by_class(value: str) -> Widget | None:
-    classes = set(value.lower().split())
-    return next((widget for widget in WIDGETS if classes & widget.classes), None)
-
-
-def _widget_by_frame(url: str) -> Widget | None:
-    host = urlsplit(url).hostname or ""
-    return next((widget for widget in WIDGETS if _on_hosts(host, widget.frame_hosts)), None)
 
 
 def _on_hosts(host: str, hosts: Iterable[str]) -> bool:

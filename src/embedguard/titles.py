@@ -1,4 +1,4 @@
-"""Readable names where a platform gives only an address: a Facebook page's slug."""
+"""Readable names where a platform gives only an address (a Facebook page's slug)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ _SEPARATORS = re.compile(r"[._-]+")
 
 class _Labelled(Protocol):
     @property
-    def name(self) -> str: ...
-
-    @property
     def label(self) -> str: ...
+
+    def title_from_id(self, item_id: str) -> str: ...
 
 
 def readable_slug(slug: str) -> str:
@@ -39,6 +38,4 @@ def readable_title(title: str, item_id: str, provider: _Labelled) -> str:
     """The title to show: the stored one, unless it is only the item's address."""
     if title and title != item_id:
         return title
-    if provider.name == "facebook":
-        return readable_slug(item_id) or provider.label
-    return title or provider.label
+    return provider.title_from_id(item_id) or provider.label

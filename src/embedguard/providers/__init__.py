@@ -10,6 +10,7 @@ from typing import Any
 from starlette.routing import compile_path
 
 from .base import (
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -26,6 +27,7 @@ from .vimeo import VimeoProvider
 from .youtube import YouTubeProvider
 
 __all__ = [
+    "EmbedCode",
     "EmbedRef",
     "LoadedView",
     "Metadata",

@@ -14,11 +14,31 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import SplitResult, urlsplit
 
 from ..store import Embed
 from ..upstream import UpstreamClient
+
+
+def N_(text: str) -> str:
+    """Marks a message id for extraction (babel.cfg); it is translated when a page is
+    rendered, in the page's language."""
+    return text
+
+
+# The placeholder's one line when a provider writes none of its own (see Provider.lead).
+VIDEO_LEAD = N_(
+    "Video from %(provider)s – loads only with your consent, then %(recipient)s receives your data."
+)
+CONTENT_LEAD = N_(
+    "Content from %(provider)s – loads only with your consent, then %(recipient)s receives "
+    "your data."
+)
+# What the placeholder shows when the admin gave no image of its own: "poster" (the preview
+# fetched from the provider, or the neutral one made in its place), "tile" (the item's name
+# on a neutral tile) or "text" (no picture: the posts' own text is the preview).
+PreviewStyle = Literal["poster", "tile", "text"]
 
 
 class ProviderError(Exception):
@@ -95,6 +115,18 @@ class LoadedView:
     script_document: str | None = None
 
 
+@dataclass(frozen=True)
+class EmbedCode:
+    """The provider's own embedding code as a page carries it, for ``embedguard scan``: what
+    no URL reveals. Hosts count with their subdomains."""
+
+    classes: frozenset[str] = frozenset()  # markup the provider's script turns into an embed
+    script_hosts: frozenset[str] = frozenset()  # that script, and player APIs
+    frame_hosts: frozenset[str] = frozenset()  # iframes that are direct even when unrecognised
+    # A script at this path on the host of the markup itself (a Mastodon instance's).
+    markup_host_script: str = ""
+
+
 CSPSources = Mapping[str, tuple[str, ...]]
 
 
@@ -118,6 +150,17 @@ class Provider(ABC):
     frame_height: ClassVar[int] = 0
     post_frame_height: ClassVar[int] = 0
     frame_max_width: ClassVar[int] = 0
+    # A video: the placeholder shows its poster as the main surface, with a play mark.
+    is_video: ClassVar[bool] = False
+    # What stands in for an image of the admin's own (PreviewStyle).
+    preview_style: ClassVar[PreviewStyle] = "poster"
+    # The placeholder's one line (see lead); '' for the default one.
+    lead_text: ClassVar[str] = ""
+    # The provider's name where a page first introduces it, as a message id
+    # ("X (formerly Twitter)"); '' when the label says it all.
+    long_label: ClassVar[str] = ""
+    # How a page embeds the provider directly, for embedguard scan; empty: only by URL.
+    embed_code: ClassVar[EmbedCode] = EmbedCode()
 
     @abstractmethod
     def parse_url(self, url: str) -> EmbedRef | None:
@@ -139,6 +182,17 @@ class Provider(ABC):
     @abstractmethod
     def source_url(self, embed: Embed) -> str:
         """The item on the provider's own site, for the plain link that always works."""
+
+    def lead(self, embed: Embed) -> str:
+        """The placeholder's one line, shown at every size: what this is, whose, where the
+        data goes, and that it waits for consent. A message id (German in locale/),
+        formatted with ``provider`` (the label) and ``recipient`` (who receives the data)."""
+        return self.lead_text or (VIDEO_LEAD if self.is_video else CONTENT_LEAD)
+
+    def title_from_id(self, item_id: str) -> str:
+        """A readable title from the item id alone, for an item stored without one; '' when
+        the id says nothing (a number)."""
+        return ""
 
     def ref(self, item_id: str, secret: str = "") -> EmbedRef:
         return EmbedRef(self, item_id, secret)

@@ -17,7 +17,9 @@ from ..store import Embed
 from ..titles import readable_slug
 from ..upstream import UpstreamClient
 from .base import (
+    N_,
     CSPSources,
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -122,9 +124,22 @@ class FacebookProvider(Provider):
     frame_max_width = 500
     routes = ("/facebook/{page}",)
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://www.facebook.com",)}
+    preview_style = "tile"
+    lead_text = N_(
+        "Facebook page (Meta, Ireland/USA) – loads only with your consent, then Meta receives "
+        "your data."
+    )
+    embed_code = EmbedCode(
+        classes=frozenset({"fb-page", "fb-post", "fb-video", "fb-comment-embed", "fb-group"}),
+        script_hosts=frozenset({"connect.facebook.net"}),
+        frame_hosts=frozenset({"facebook.com"}),
+    )
 
     def parse_url(self, url: str) -> EmbedRef | None:
         return self._parse(url, plugin_allowed=True)
+
+    def title_from_id(self, item_id: str) -> str:
+        return readable_slug(item_id)
 
     def item_id_from_path(self, params: Mapping[str, str]) -> str | None:
         ref = self._ref(params.get("page", ""))
@@ -133,7 +148,7 @@ class FacebookProvider(Provider):
     async def fetch_metadata(self, ref: EmbedRef, client: UpstreamClient) -> Metadata:
         # The slug is all there is; "wirtschaft.in.mittelsachsen" reads "Wirtschaft in
         # Mittelsachsen" (the admin can still set another title).
-        title = readable_slug(ref.item_id) or ref.item_id
+        title = self.title_from_id(ref.item_id) or ref.item_id
         return Metadata(title=title, author_url=self.source_url_for(ref.item_id))
 
     def loaded_view(self, embed: Embed, query: Mapping[str, str], lang: str) -> LoadedView:

@@ -26,7 +26,9 @@ from ..store import Embed
 from ..text import clean_text
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
+    N_,
     CSPSources,
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -110,6 +112,13 @@ class MastodonProvider(AccountWithPickedPosts):
         data_en=("IP address", "device and browser data", "the page you are on"),
     )
     upstream_hosts = frozenset()  # per item: its instance only
+    preview_style = "text"
+    # The instance is named in the notice; in the one line its name could be any length.
+    lead_text = N_(
+        "Content from Mastodon – loads only with your consent, then the instance's operator "
+        "receives your data."
+    )
+    embed_code = EmbedCode(classes=frozenset({"mastodon-embed"}), markup_host_script="/embed.js")
     # Account first: "@user" would otherwise match the post route's id parameter.
     routes = ("/mastodon/{instance}/@{user}", "/mastodon/{instance}/{status_id}")
     consented_sources: ClassVar[CSPSources] = {}

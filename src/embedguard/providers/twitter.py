@@ -20,7 +20,9 @@ from ..store import Embed
 from ..text import clean_url
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
+    N_,
     CSPSources,
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -127,6 +129,24 @@ class TwitterProvider(AccountWithPickedPosts):
         "frame-src": (*_PLATFORM, "https://syndication.twitter.com", "https://syndication.x.com"),
     }
     placeholder_template = "providers/twitter_placeholder.html"
+    preview_style = "text"
+    long_label = N_("X (formerly Twitter)")
+    lead_text = N_(
+        "Posts on X (formerly Twitter), Ireland/USA – load only with your consent, then X "
+        "receives your data."
+    )
+    post_lead: ClassVar[str] = N_(
+        "Post on X (formerly Twitter), Ireland/USA – loads only with your consent, then X "
+        "receives your data."
+    )
+    embed_code = EmbedCode(
+        classes=frozenset({"twitter-tweet", "twitter-video", "twitter-timeline", "twitter-grid"}),
+        script_hosts=frozenset({"platform.twitter.com", "platform.x.com"}),
+        frame_hosts=frozenset({"platform.twitter.com", "platform.x.com"}),
+    )
+
+    def lead(self, embed: Embed) -> str:
+        return self.post_lead if _split(embed.item_id)[1] else self.lead_text
 
     def parse_url(self, url: str) -> EmbedRef | None:
         parts = parse_http_url(url)

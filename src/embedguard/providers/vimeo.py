@@ -11,7 +11,9 @@ from ..store import Embed
 from ..text import clean_text, clean_url
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
+    N_,
     CSPSources,
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -68,6 +70,13 @@ class VimeoProvider(Provider):
     ratio_locked = True
     routes = ("/vimeo/{item_id}",)
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://player.vimeo.com",)}
+    is_video = True
+    lead_text = N_(
+        "Video from Vimeo (USA) – loads only with your consent, then Vimeo receives your data."
+    )
+    embed_code = EmbedCode(
+        script_hosts=frozenset({"player.vimeo.com"}), frame_hosts=frozenset({"player.vimeo.com"})
+    )
 
     def parse_url(self, url: str) -> EmbedRef | None:
         parts = parse_http_url(url)

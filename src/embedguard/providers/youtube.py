@@ -12,7 +12,9 @@ from ..store import Embed
 from ..text import clean_text, clean_url
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
+    N_,
     CSPSources,
+    EmbedCode,
     EmbedRef,
     LoadedView,
     Metadata,
@@ -80,6 +82,15 @@ class YouTubeProvider(Provider):
     consented_sources: ClassVar[CSPSources] = {"frame-src": ("https://www.youtube-nocookie.com",)}
     link_hosts = ("youtube.com", "youtu.be", "youtube-nocookie.com")
     ratio_locked = True
+    is_video = True
+    lead_text = N_(
+        "Video from YouTube (Google, Ireland/USA) – loads only with your consent, then Google "
+        "receives your data."
+    )
+    embed_code = EmbedCode(
+        script_hosts=frozenset({"youtube.com"}),
+        frame_hosts=frozenset({"youtube.com", "youtube-nocookie.com"}),
+    )
 
     def parse_url(self, url: str) -> EmbedRef | None:
         parts = parse_http_url(url)
