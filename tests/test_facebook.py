@@ -101,6 +101,50 @@ def test_title_and_admin_image(allow: Callable[..., allowlist.AddResult]) -> Non
     assert refreshed.embed.display_title == "Wirtschaft in Mittelsachsen"
 
 
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        (
+            "https://www.facebook.com/people/Wirtschaft-in-Mittelsachsen/100064123456789/",
+            "Wirtschaft in Mittelsachsen",
+        ),
+        ("https://www.facebook.com/pages/Stadt-Freiberg/123456789", "Stadt Freiberg"),
+        (
+            "https://de-de.facebook.com/people/St%C3%A4dtisches-Museum-Freiberg/123456789",
+            "Städtisches Museum Freiberg",
+        ),
+    ],
+)
+def test_a_page_known_by_its_number_is_titled_by_the_name_in_its_url(
+    allow: Callable[..., allowlist.AddResult],
+    client: TestClient,
+    services: Services,
+    url: str,
+    title: str,
+) -> None:
+    ref = facebook.parse_url(url)
+    assert ref is not None and ref.title_hint == title
+    added = allow(url).embed
+    assert added.title == title
+    page = client.get(f"/facebook/{added.item_id}").text
+    assert f'<h1 id="eg-title">{title}</h1>' in page
+    assert f'data-initial="{title[0]}"' in page
+    # Refreshing asks by the number alone (the URL's name is gone): the title stays.
+    assert client.portal is not None
+    client.portal.call(lambda: allowlist.refresh(services, added.key))
+    refreshed = services.store.get_embed(added.key)
+    assert refreshed is not None and refreshed.title == title
+
+
+def test_a_bare_page_number_is_no_title(
+    allow: Callable[..., allowlist.AddResult], client: TestClient
+) -> None:
+    added = allow("https://www.facebook.com/profile.php?id=100064123456789").embed
+    assert added.title == ""
+    page = client.get("/facebook/100064123456789").text
+    assert '<h1 id="eg-title">Facebook</h1>' in page and "100064123456789</h1>" not in page
+
+
 def test_placeholder_loads_nothing_from_facebook(
     client: TestClient, page: allowlist.AddResult
 ) -> None:

@@ -103,7 +103,9 @@ async def add(
         provider=provider.name,
         item_id=ref.item_id,
         secret=ref.secret,
-        title=metadata.title,
+        # A provider that knows no title now (a Facebook page refreshed by its number
+        # alone) keeps the one it had.
+        title=metadata.title or (existing.title if existing else ""),
         title_override=_title_override(title, existing),
         description_override=existing.description_override if existing else "",
         description=metadata.description,

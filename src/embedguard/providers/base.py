@@ -64,6 +64,9 @@ class EmbedRef:
     # The parent's item id when the URL names it but the item id does not
     # (a Mastodon post URL names its account; the post's key does not).
     parent_id: str = ""
+    # A readable name the URL carries besides the item id (a Facebook page's
+    # /people/NAME/ID), for the title when the provider is not asked.
+    title_hint: str = field(default="", compare=False)
 
     @property
     def key(self) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import ClassVar
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, unquote, urlencode
 
 from ..store import Embed
+from ..text import clean_text
 from ..titles import readable_slug
 from ..upstream import UpstreamClient
 from .base import (
@@ -80,6 +81,7 @@ _PLUGIN = "https://www.facebook.com/plugins/page.php"
 PLUGIN_WIDTH = 500  # the plugin's maximum
 PLUGIN_HEIGHT = 560
 _LOCALES = {"de": "de_DE", "en": "en_GB"}
+_MAX_NAME = 200
 
 
 class FacebookProvider(Provider):
@@ -146,9 +148,10 @@ class FacebookProvider(Provider):
         return ref.item_id if ref else None
 
     async def fetch_metadata(self, ref: EmbedRef, client: UpstreamClient) -> Metadata:
-        # The slug is all there is; "wirtschaft.in.mittelsachsen" reads "Wirtschaft in
-        # Mittelsachsen" (the admin can still set another title).
-        title = self.title_from_id(ref.item_id) or ref.item_id
+        # The address is all there is: "wirtschaft.in.mittelsachsen" reads "Wirtschaft in
+        # Mittelsachsen", /people/Wirtschaft-in-Mittelsachsen/ID the same; a bare page id
+        # gives no title (the admin can set one).
+        title = self.title_from_id(ref.item_id) or ref.title_hint
         return Metadata(title=title, author_url=self.source_url_for(ref.item_id))
 
     def loaded_view(self, embed: Embed, query: Mapping[str, str], lang: str) -> LoadedView:
@@ -198,7 +201,7 @@ class FacebookProvider(Provider):
         if segments == ["profile.php"]:
             return self._numeric_ref(query.get("id", [""])[0])
         if len(segments) == 3 and segments[0] in ("pages", "people"):
-            return self._numeric_ref(segments[2])
+            return self._numeric_ref(segments[2], name=segments[1])
         if len(segments) >= 2 and segments[0] == "pg":
             segments = segments[1:]  # the old page prefix: /pg/NAME/about
         return self._page_ref(segments)
@@ -218,11 +221,13 @@ class FacebookProvider(Provider):
             f"a Facebook post, photo or video, not a page; use facebook.com/{segments[0]}"
         )
 
-    def _numeric_ref(self, value: str) -> EmbedRef:
+    def _numeric_ref(self, value: str, *, name: str = "") -> EmbedRef:
+        """A page by its number; ``name`` is the page's name as the URL spells it."""
         page_id = canonical_digits(value)
         if page_id is None:
             raise NotEmbeddable(f"not a valid Facebook page id: {value!r}")
-        return self.ref(page_id)
+        hint = readable_slug(clean_text(unquote(name), _MAX_NAME))
+        return EmbedRef(self, page_id, title_hint=hint)
 
     def _ref(self, value: str) -> EmbedRef | None:
         slug = value.lower()
