@@ -193,7 +193,33 @@ def test_snippets_use_the_public_url_when_set(
 
     stored_embed(KEY)
     services.settings = replace(services.settings, public_url="https://embed.example.de")
-    assert "https://embed.example.de/vimeo/76979871" in admin.get(PAGE).text
+    page = admin.get(PAGE).text
+    assert "https://embed.example.de/vimeo/76979871" in page
+    assert "public-url-note" not in page and "testserver" not in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("de", "EMBEDGUARD_PUBLIC_URL ist nicht gesetzt, daher verwenden diese Bausteine die "
+         "Adresse dieses Aufrufs: http://testserver."),
+        ("en", "EMBEDGUARD_PUBLIC_URL is not set, so these snippets use the address of this "
+         "request: http://testserver."),
+    ],
+)  # fmt: skip
+def test_snippets_from_the_request_address_say_so(
+    admin: TestClient, services: Services, stored_embed: Callable[..., Embed], lang: str, words: str
+) -> None:
+    assert services.settings.public_url == ""
+    stored_embed(KEY)
+    page = admin.get(PAGE, params={"lang": lang}).text
+    assert f"http://testserver/vimeo/{VIMEO_OK}" in page
+    note = page.split('id="public-url-note">', 1)[1].split("</p>", 1)[0]
+    assert note.startswith(words), note
+    # Next to the snippets it is about: after their heading, before the first of them.
+    assert (
+        page.index("snippets-title") < page.index("public-url-note") < page.index("snippet-iframe")
+    )
 
 
 def test_unknown_embed_pages_are_404(admin: TestClient) -> None:

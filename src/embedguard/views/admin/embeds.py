@@ -134,10 +134,9 @@ def _lookup(admin: Admin) -> tuple[Embed, Provider] | None:
     return (embed, provider) if embed and provider else None
 
 
-def _base_url(admin: Admin) -> str:
-    configured = admin.services.settings.public_url
+def _request_base_url(admin: Admin) -> str:
     url = admin.request.url
-    return configured or f"{url.scheme}://{url.netloc}"
+    return f"{url.scheme}://{url.netloc}"
 
 
 def _detail(
@@ -149,10 +148,14 @@ def _detail(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    base = _base_url(admin)
+    configured = admin.services.settings.public_url
+    base = configured or _request_base_url(admin)
     context = {
         **_row(admin, embed),
         "provider": provider,
+        # Without EMBEDGUARD_PUBLIC_URL the snippets name whatever address this admin
+        # request came to (an internal host, a tunnel); the page says so next to them.
+        "base_from_request": "" if configured else base,
         "iframe_snippet": iframe_snippet(base, provider, embed),
         "script_snippet": script_snippet(base, provider, embed),
         "embed_url": embed_url(base, provider, embed),
