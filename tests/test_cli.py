@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from embedguard.cli import main
+from embedguard.providers import default_registry
 
 from .fake_upstream import VIMEO_FORBIDDEN, VIMEO_OK, VIMEO_THUMB_WRONG_TYPE
 from .servers import upstream_map_for
@@ -229,3 +232,15 @@ def test_undecodable_password_on_stdin(
     monkeypatch.setattr("sys.stdin", io.StringIO("\udcff\udcfe correct horse battery\n"))
     code, _, err = run(capsys, "user", "add", "bob", "--password-stdin")
     assert code == 1 and err.count("\n") == 1
+
+
+def test_help_and_package_name_every_provider(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    description = capsys.readouterr().out.split("\n\n")[1]
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    summary = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["description"]
+    labels = {provider.label for provider in default_registry()}
+    for text in (description, summary):
+        assert labels <= set(re.findall(r"\w+", text)), text
+        assert "Twitter" not in text  # the product names it X

@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     settings_help = "\n".join(f"  {s.env}: {s.help}" for s in SETTINGS)
     parser = argparse.ArgumentParser(
         prog="embedguard",
-        description="Two-click consent placeholders for Vimeo, Facebook and X embeds.",
+        description=(
+            "Two-click consent placeholders for Vimeo, YouTube, Facebook, X and Mastodon embeds."
+        ),
         epilog=f"settings (environment):\n{settings_help}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
