@@ -112,7 +112,6 @@ class MastodonProvider(AccountWithPickedPosts):
         data_en=("IP address", "device and browser data", "the page you are on"),
     )
     upstream_hosts = frozenset()  # per item: its instance only
-    preview_style = "text"
     # The instance is named in the notice; in the one line its name could be any length.
     lead_text = N_(
         "Content from Mastodon – loads only with your consent, then the instance's operator "

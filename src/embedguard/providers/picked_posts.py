@@ -26,6 +26,8 @@ _TITLE_LENGTH = 100
 class AccountWithPickedPosts(Provider):
     # The longest post id the provider's ids can have (canonical_digits).
     post_id_length: ClassVar[int] = 20
+    # No picture stands in for the posts: their text is the preview.
+    preview_style = "text"
 
     @abstractmethod
     def post_id(self, item_id: str) -> str | None:

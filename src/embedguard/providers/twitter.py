@@ -129,7 +129,6 @@ class TwitterProvider(AccountWithPickedPosts):
         "frame-src": (*_PLATFORM, "https://syndication.twitter.com", "https://syndication.x.com"),
     }
     placeholder_template = "providers/twitter_placeholder.html"
-    preview_style = "text"
     long_label = N_("X (formerly Twitter)")
     lead_text = N_(
         "Posts on X (formerly Twitter), Ireland/USA – load only with your consent, then X "
@@ -146,7 +145,7 @@ class TwitterProvider(AccountWithPickedPosts):
     )
 
     def lead(self, embed: Embed) -> str:
-        return self.post_lead if _split(embed.item_id)[1] else self.lead_text
+        return self.post_lead if self.post_id(embed.item_id) else self.lead_text
 
     def parse_url(self, url: str) -> EmbedRef | None:
         parts = parse_http_url(url)
