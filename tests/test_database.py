@@ -27,7 +27,7 @@ from .postgres import PostgresServer
 from .servers import HOST, free_port
 from .test_posters import encode, halves
 
-PROCESSES = 4
+PROCESSES = 6
 TRIALS = 10
 # The advisory lock is the same code path every time; a few trials show it holds.
 POSTGRES_TRIALS = 3

@@ -259,6 +259,23 @@ def _sqlite_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
     return Row(zip([column[0] for column in cursor.description], values, strict=True))
 
 
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """WAL mode, also when several processes open a fresh file at once: each needs an
+    exclusive lock to switch, and when two hold a shared one and both want it, SQLite
+    answers "locked" at once rather than deadlock (the busy timeout does not apply). The
+    switch is made once per file; later opens find it done."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, None)
+            if not busy or "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SQLiteDatabase(Database):
     """One connection, one lock: SQLite in WAL mode answers our reads in microseconds."""
 
@@ -275,10 +292,8 @@ class SQLiteDatabase(Database):
                 path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
             )
             self._db.row_factory = _sqlite_row
-            # The busy timeout first: several processes switching a fresh file to WAL at
-            # once wait for each other instead of failing.
             self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(self._db)
             self._db.execute("PRAGMA foreign_keys=ON")
         self._connection = _SQLiteConnection(self._db)
 
