@@ -102,20 +102,36 @@ SYSTEM_CALLS_USED = {"setpriority": "src/embedguard/password_checks.py"}
 
 
 def test_the_unit_allows_the_system_calls_embedguard_makes() -> None:
-    denied: set[str] = set()
-    for line in UNIT.read_text().splitlines():
-        if line.startswith("SystemCallFilter=~"):
-            denied.update(line.removeprefix("SystemCallFilter=~").split())
+    # The first filter is an allow-list; later "~" lines take calls out, plain lines put
+    # them back, in order.
     analyze = shutil.which("systemd-analyze")
-    for group in [name for name in denied if name.startswith("@")]:
-        if analyze is not None:  # without systemd the names listed in the unit still count
-            listing = subprocess.run(
-                [analyze, "syscall-filter", group],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            ).stdout
-            denied.update(w for w in listing.split() if not w.startswith(("#", "@")))
+
+    def expand(names: list[str]) -> set[str]:
+        calls = {name for name in names if not name.startswith("@")}
+        for group in [name for name in names if name.startswith("@")]:
+            if analyze is not None:  # without systemd the names listed in the unit still count
+                listing = subprocess.run(
+                    [analyze, "syscall-filter", group],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=True,
+                ).stdout
+                calls.update(w for w in listing.split() if not w.startswith(("#", "@")))
+        return calls
+
+    filters = [
+        line.removeprefix("SystemCallFilter=")
+        for line in UNIT.read_text().splitlines()
+        if line.startswith("SystemCallFilter=")
+    ]
+    denied: set[str] = set()
+    for entry in filters[1:]:
+        if entry.startswith("~"):
+            denied |= expand(entry[1:].split())
+        else:
+            denied -= expand(entry.split())
     assert "setpriority" in (ROOT / SYSTEM_CALLS_USED["setpriority"]).read_text()
     assert not denied & SYSTEM_CALLS_USED.keys(), denied & SYSTEM_CALLS_USED.keys()
+    if analyze is not None:
+        assert "setrlimit" in denied, "the rest of @resources stays denied"

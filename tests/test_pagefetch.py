@@ -102,6 +102,7 @@ async def test_refused_before_any_request(url: str, reason: str) -> None:
         "http://127.0.0.1:8080/",
         "http://[::ffff:a00:5]/",
         "file:///etc/passwd",
+        "https://xn--vimeo-xxx.com/",  # invalid IDNA: httpx raises a ValueError reading it
     ],
 )
 async def test_redirects_are_checked_again(location: str) -> None:

@@ -160,7 +160,7 @@ class Outbound:
             try:
                 return await self._send_pinned(url, address, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout):
-                continue  # as a browser would, the next address; the caller's deadline holds
+                continue  # the next address, one after another; the caller's deadline holds
         return await self._send_pinned(url, addresses[-1], headers)
 
     async def send_unchecked(self, url: httpx.URL, headers: Mapping[str, str]) -> httpx.Response:

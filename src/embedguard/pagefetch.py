@@ -95,6 +95,10 @@ class PageFetcher:
         except httpx.HTTPError as error:
             reason = type(error).__name__
             raise PageFetchError(f"{current.host} could not be reached ({reason})") from None
+        except ValueError:
+            # httpx reads a redirect's Location even when not following it, and an invalid
+            # IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
+            raise PageFetchError(f"{current.host} redirected to an invalid URL") from None
         raise PageFetchError(f"{current.host} redirected more than {self._max_redirects} times")
 
     async def _send(self, url: httpx.URL) -> httpx.Response:

@@ -65,8 +65,7 @@ async def give_consent(request: Request) -> Response:
         embed = _shown_at(services, provider, next_path)
         if embed is None:
             return error_page(request, 400)
-        preview = is_preview_path(services.signer, next_path, embed.key)
-        if not preview and not from_staff(request, services):
+        if not _not_counted(request, services, next_path):
             services.usage.add(provider.name, embed.key, "load_once")
         return loaded_once(request, services, provider, embed, next_path)
     consent = current_consent(request, services).with_provider(
