@@ -24,6 +24,12 @@ _LANGUAGE_RANGE = re.compile(
 )
 
 
+def N_(text: str) -> str:
+    """Marks a message id for extraction (babel.cfg); it is translated when a page is
+    rendered, in the page's language."""
+    return text
+
+
 def load_translations(locale_dir: Path = LOCALE_DIR) -> dict[str, gettext.NullTranslations]:
     translations: dict[str, gettext.NullTranslations] = {}
     for lang in LANGUAGES:

@@ -17,15 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 from urllib.parse import SplitResult, urlsplit
 
+from ..i18n import N_
 from ..store import Embed
 from ..upstream import UpstreamClient
-
-
-def N_(text: str) -> str:
-    """Marks a message id for extraction (babel.cfg); it is translated when a page is
-    rendered, in the page's language."""
-    return text
-
 
 # The placeholder's one line when a provider writes none of its own (see Provider.lead).
 VIDEO_LEAD = N_(

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import parse_qs, unquote, urlencode
 
+from ..i18n import N_
 from ..store import Embed
 from ..text import clean_text
 from ..titles import readable_slug
 from ..upstream import UpstreamClient
 from .base import (
-    N_,
     CSPSources,
     EmbedCode,
     EmbedRef,

@@ -21,12 +21,12 @@ from urllib.parse import SplitResult, quote, unquote, urlsplit
 import idna
 from markupsafe import Markup
 
+from ..i18n import N_
 from ..sanitize import clean_post_html
 from ..store import Embed
 from ..text import clean_text
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
-    N_,
     CSPSources,
     EmbedCode,
     EmbedRef,

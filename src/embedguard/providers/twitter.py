@@ -15,12 +15,12 @@ from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from markupsafe import Markup
 
+from ..i18n import N_
 from ..sanitize import clean_post_html
 from ..store import Embed
 from ..text import clean_url
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
-    N_,
     CSPSources,
     EmbedCode,
     EmbedRef,

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlencode
 
+from ..i18n import N_
 from ..store import Embed
 from ..text import clean_text, clean_url
 from ..upstream import UpstreamClient, UpstreamError
 from .base import (
-    N_,
     CSPSources,
     EmbedCode,
     EmbedRef,

@@ -22,11 +22,6 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 FORM_FIELDS = 40
 
 
-def N_(text: str) -> str:
-    """Marks a message id for extraction; it is translated when the page is rendered."""
-    return text
-
-
 @dataclass(frozen=True)
 class Message:
     """A translatable message (English msgid) with its parameters; kind styles it."""

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from ... import allowlist, review
+from ...i18n import N_
 from ...posters import Poster, PosterError
 from ...preview import preview_url
 from ...providers import NotEmbeddable, Provider, UnknownURL
@@ -18,7 +19,7 @@ from ...snippets import embed_url, iframe_snippet, script_snippet
 from ...store import Embed, StaleEdit
 from ...text import clean_text
 from ..common import error_page, form_text
-from .base import MAX_UPLOAD_BYTES, N_, Admin, Message, action, message, page
+from .base import MAX_UPLOAD_BYTES, Admin, Message, action, message, page
 
 MAX_TITLE = 300
 MAX_DESCRIPTION = 2000

@@ -12,10 +12,11 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ... import charts, evaluation, review
+from ...i18n import N_
 from ...resources import resource_dir
 from ...services import Services
 from ..common import error_page, form_text
-from .base import N_, Admin, action, page
+from .base import Admin, action, page
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 # The standalone report (``embedguard report --format html``) carries its styles inline.

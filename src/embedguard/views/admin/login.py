@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import auth, login_throttle, password_checks, staff
+from ...i18n import N_
 from ...users import MAX_PASSWORD_LENGTH, verify_password
 from ..common import form_text, read_form, safe_next, services_of
-from .base import N_, Admin, action, admin_language, csrf_ok, forbidden, message, render
+from .base import Admin, action, admin_language, csrf_ok, forbidden, message, render
 
 HOME = "/admin/"
 

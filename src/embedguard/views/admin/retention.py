@@ -6,8 +6,9 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ... import retention
+from ...i18n import N_
 from ..common import form_text
-from .base import N_, Admin, action, message
+from .base import Admin, action, message
 from .settings import _context
 
 

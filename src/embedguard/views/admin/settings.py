@@ -8,9 +8,10 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ... import retention
+from ...i18n import N_
 from ...settings import SettingsError, parse_frame_ancestors
 from ..common import form_text
-from .base import N_, Admin, Message, action, message, page
+from .base import Admin, Message, action, message, page
 
 MIN_DAYS, MAX_DAYS = 1, 730
 

@@ -12,11 +12,11 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ... import privacy_info
-from ...i18n import LANGUAGES
+from ...i18n import LANGUAGES, N_
 from ...notices import notice_key, notice_texts
 from ...privacy_info import PrivacyInfo, PrivacyInfoError, Text
 from ...text import clean_text
-from .base import N_, Admin, Message, action, message, page
+from .base import Admin, Message, action, message, page
 
 MAX_NOTICE = 2000
 _LISTS = ("contacts", "channels", "websites")
