@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING
 
@@ -42,10 +42,12 @@ else:
 
 __all__ = [
     "AddressRefused",
+    "InvalidRedirect",
     "Outbound",
     "Resolver",
     "UnknownHost",
     "is_public_address",
+    "read_at_most",
     "resolve_host",
 ]
 
@@ -71,6 +73,14 @@ class AddressRefused(Exception):
         super().__init__(f"{host} is a private address ({address})")
         self.host = host
         self.address = address
+
+
+class InvalidRedirect(Exception):
+    """The answer redirects to a URL that cannot be parsed."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"{host} redirected to an invalid URL")
+        self.host = host
 
 
 class UnknownHost(Exception):
@@ -167,7 +177,7 @@ class Outbound:
         """GET ``url`` without the address check: only for an origin the operator named
         explicitly (``EMBEDGUARD_UPSTREAM_MAP``), and behind the proxy."""
         request = self._client.build_request("GET", url, headers=headers)
-        return await self._client.send(request, stream=True)
+        return await self._dispatch(request, _name(url))
 
     async def _send_pinned(
         self, url: httpx.URL, address: str, headers: Mapping[str, str]
@@ -179,7 +189,15 @@ class Outbound:
             headers={**headers, "Host": url.netloc.decode("ascii")},
             extensions=extensions,
         )
-        return await self._client.send(request, stream=True)
+        return await self._dispatch(request, _name(url))
+
+    async def _dispatch(self, request: httpx.Request, host: str) -> httpx.Response:
+        try:
+            return await self._client.send(request, stream=True)
+        except ValueError as error:
+            # httpx reads a redirect's Location even when not following it, and an invalid
+            # IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
+            raise InvalidRedirect(host) from error
 
     async def _checked_addresses(self, url: httpx.URL) -> list[str]:
         host = _name(url)
@@ -204,3 +222,16 @@ class Outbound:
 def _name(url: httpx.URL) -> str:
     """The host as sent on the wire (ASCII; IDNA already applied, no brackets)."""
     return url.raw_host.decode("ascii", "replace")
+
+
+async def read_at_most(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes | None:
+    """The whole body, or None as soon as it grows past ``max_bytes`` (read while streaming,
+    so an oversized answer costs no more than the cap)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)

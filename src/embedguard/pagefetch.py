@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 import anyio
 
 from .lazy import lazy_module
-from .outbound import AddressRefused, Outbound, Resolver, UnknownHost
+from .outbound import (
+    AddressRefused,
+    InvalidRedirect,
+    Outbound,
+    Resolver,
+    UnknownHost,
+    read_at_most,
+)
 from .scan_files import decode_html
 
 if TYPE_CHECKING:
@@ -95,10 +102,6 @@ class PageFetcher:
         except httpx.HTTPError as error:
             reason = type(error).__name__
             raise PageFetchError(f"{current.host} could not be reached ({reason})") from None
-        except ValueError:
-            # httpx reads a redirect's Location even when not following it, and an invalid
-            # IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
-            raise PageFetchError(f"{current.host} redirected to an invalid URL") from None
         raise PageFetchError(f"{current.host} redirected more than {self._max_redirects} times")
 
     async def _send(self, url: httpx.URL) -> httpx.Response:
@@ -108,8 +111,8 @@ class PageFetcher:
             raise PageFetchError(
                 f"{refused}; use --allow-private to scan a copy on your own network"
             ) from None
-        except UnknownHost as unknown:
-            raise PageFetchError(str(unknown)) from None
+        except (UnknownHost, InvalidRedirect) as unreachable:
+            raise PageFetchError(str(unreachable)) from None
 
     async def _page(self, url: httpx.URL, response: httpx.Response) -> FetchedPage:
         host = url.host
@@ -121,18 +124,10 @@ class PageFetcher:
             raise PageFetchError(f"{host} sent {media_type or 'no content type'}, not an HTML page")
         if response.headers.get("content-encoding", "identity").lower() != "identity":
             raise PageFetchError(f"{host} sent a compressed page although asked not to")
-        body = await self._read_limited(host, response)
+        body = await read_at_most(response.aiter_raw(), self._max_bytes)
+        if body is None:
+            raise PageFetchError(f"{host} sent more than {self._max_bytes} bytes")
         return FetchedPage(str(url), decode_html(body, response.charset_encoding))
-
-    async def _read_limited(self, host: str, response: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_raw():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise PageFetchError(f"{host} sent more than {self._max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _parse(url: str) -> httpx.URL:

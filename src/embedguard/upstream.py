@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any, Self
 import anyio
 
 from .lazy import lazy_module
-from .outbound import AddressRefused, Outbound, Resolver, UnknownHost
+from .outbound import (
+    AddressRefused,
+    InvalidRedirect,
+    Outbound,
+    Resolver,
+    UnknownHost,
+    read_at_most,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -234,10 +241,8 @@ class UpstreamClient:
             raise UpstreamError(f"refusing to fetch: {refused}{hop}") from None
         except UnknownHost:
             raise UpstreamError(f"{_host(real)} could not be reached (no such host)") from None
-        except ValueError as exc:
-            # httpx reads a redirect's Location even when not following it, and an
-            # invalid IDNA host there (xn--vimeo-xxx.com) raises idna's UnicodeError.
-            raise UpstreamError(f"{_host(real)} redirected to an invalid URL") from exc
+        except InvalidRedirect as invalid:
+            raise UpstreamError(str(invalid)) from invalid
 
     async def _read(
         self, real: httpx.URL, response: httpx.Response, accept: Collection[str], max_bytes: int
@@ -255,19 +260,10 @@ class UpstreamClient:
         declared = _declared_length(response)
         if declared is not None and declared > max_bytes:
             raise UpstreamError(f"{host} sent too large a body ({declared} > {max_bytes} bytes)")
-        body = await self._read_limited(host, response, max_bytes)
+        body = await read_at_most(response.aiter_bytes(), max_bytes)
+        if body is None:
+            raise UpstreamError(f"{host} sent too large a body (over {max_bytes} bytes)")
         return UpstreamResponse(str(real), response.status_code, media_type, body)
-
-    @staticmethod
-    async def _read_limited(host: str, response: httpx.Response, max_bytes: int) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise UpstreamError(f"{host} sent too large a body (over {max_bytes} bytes)")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _redirect_target(self, real: httpx.URL, response: httpx.Response) -> httpx.URL:
         location = response.headers.get("location")
