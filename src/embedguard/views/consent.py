@@ -65,15 +65,15 @@ async def give_consent(request: Request) -> Response:
         embed = _shown_at(services, provider, next_path)
         if embed is None:
             return error_page(request, 400)
-        if not _not_counted(request, services, next_path):
+        if not _not_counted(request, services, next_path, embed.key):
             services.usage.add(provider.name, embed.key, "load_once")
         return loaded_once(request, services, provider, embed, next_path)
     consent = current_consent(request, services).with_provider(
         provider.name, services.live.policy_version()
     )
-    if not _not_counted(request, services, next_path):
-        shown = services.registry.ref_for_path(next_path)
-        services.usage.add(provider.name, shown.key if shown else "", "load_always")
+    shown_key = _key_at(services, next_path)
+    if not _not_counted(request, services, next_path, shown_key):
+        services.usage.add(provider.name, shown_key, "load_always")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
     _set_cookie(request, response, services, consent)
     return response
@@ -90,7 +90,7 @@ async def revoke_consent(request: Request) -> Response:
         return error_page(request, 400)
     given = current_consent(request, services)
     remaining = given.without(None if provider_name == "all" else provider_name)
-    if not _not_counted(request, services, next_path):
+    if not _not_counted(request, services, next_path, _key_at(services, next_path)):
         for name, key in revocations(services.registry, provider_name, given.providers, next_path):
             services.usage.add(name, key, "revoke")
     response = RedirectResponse(_with_param(next_path, ONCE_PARAMETER, None), status_code=303)
@@ -121,15 +121,17 @@ async def consent_overview(request: Request) -> Response:
     )
 
 
-def _not_counted(request: Request, services: Services, next_path: str) -> bool:
-    """Clicks in the admin's live preview and from a logged-in admin's browser (staff.py)."""
-    return _from_preview(services, next_path) or from_staff(request, services)
+def _not_counted(request: Request, services: Services, next_path: str, shown_key: str) -> bool:
+    """Clicks in the admin's live preview of the embed ``shown_key`` that the page at
+    ``next_path`` shows (preview.py), and from a logged-in admin's browser (staff.py)."""
+    from_preview = bool(shown_key) and is_preview_path(services.signer, next_path, shown_key)
+    return from_preview or from_staff(request, services)
 
 
-def _from_preview(services: Services, next_path: str) -> bool:
-    """Whether the form was sent from the admin's live preview of the page it returns to."""
-    shown = services.registry.ref_for_path(next_path)
-    return shown is not None and is_preview_path(services.signer, next_path, shown.key)
+def _key_at(services: Services, path: str) -> str:
+    """The key of the embed the page at ``path`` shows, '' for any other page."""
+    shown = services.registry.ref_for_path(path)
+    return shown.key if shown else ""
 
 
 def _shown_at(services: Services, provider: Provider, path: str) -> Embed | None:
