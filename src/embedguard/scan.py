@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from .providers import EmbedCode, EmbedRef, Registry
+from .providers import EmbedRef, Provider, Registry
 
 MAX_URL_LENGTH = 2048
 # Widget elements open at once; beyond it the oldest is judged early. Real pages nest none,
@@ -25,18 +25,6 @@ MAX_URL_LENGTH = 2048
 MAX_OPEN_MARKUP = 32
 # Where markup names its item, in the order they are tried; inner links come after these.
 _URL_ATTRIBUTES = ("data-href", "data-embed-url", "data-url", "cite", "href")
-
-
-@dataclass(frozen=True)
-class Widget:
-    """A provider's own embedding code, under the provider's name."""
-
-    platform: str  # the provider name findings are reported under when no URL is recognised
-    code: EmbedCode
-
-
-def _widgets(registry: Registry) -> tuple[Widget, ...]:
-    return tuple(Widget(p.name, p.embed_code) for p in registry)
 
 
 @dataclass(frozen=True)
@@ -76,7 +64,7 @@ def find_embeds(
 class _OpenMarkup:
     """A widget element whose end tag has not come yet; its inner links are collected."""
 
-    widget: Widget
+    provider: Provider  # whose widget markup it is
     tag: str
     line: int
     urls: list[str]
@@ -90,7 +78,7 @@ class _EmbedParser(HTMLParser):
         self.findings: list[Finding] = []
         self._source = source
         self._registry = registry
-        self._widgets = _widgets(registry)
+        self._providers = tuple(registry)
         self._base = base_url
         self._open: list[_OpenMarkup] = []
         # Hosts of the markup per platform, for a script served next to it (an instance's).
@@ -132,7 +120,7 @@ class _EmbedParser(HTMLParser):
         for line, src in self._scripts:
             self._script(line, src)
 
-    def _iframe(self, line: int, attrs: Sequence[tuple[str, str]], widget: Widget | None) -> None:
+    def _iframe(self, line: int, attrs: Sequence[tuple[str, str]], widget: Provider | None) -> None:
         attributes = dict(attrs)
         # Lazy loaders and consent tools keep the real address in a data- attribute.
         candidates = [attributes.get("src", "")]
@@ -144,7 +132,7 @@ class _EmbedParser(HTMLParser):
         if found is None and frame_widget is None:
             return
         url, ref = found if found else (urls[0] if urls else "", None)
-        platform = frame_widget.platform if frame_widget else ""
+        platform = frame_widget.name if frame_widget else ""
         self._add(line, "iframe", url, ref, platform, attributes)
         if widget is not None:
             self._note_host(widget, url)
@@ -154,8 +142,8 @@ class _EmbedParser(HTMLParser):
         urls = self._absolute_all([*markup.urls, *reversed(markup.links)])
         found = self._recognise(urls)
         url, ref = found if found else (urls[0] if urls else "", None)
-        self._add(markup.line, "markup", url, ref, markup.widget.platform)
-        self._note_host(markup.widget, url)
+        self._add(markup.line, "markup", url, ref, markup.provider.name)
+        self._note_host(markup.provider, url)
 
     def _script(self, line: int, src: str) -> None:
         url = self._absolute(src)
@@ -163,26 +151,29 @@ class _EmbedParser(HTMLParser):
             return
         parts = urlsplit(url)
         host = parts.hostname or ""
-        for widget in self._widgets:
-            own_script = widget.code.markup_host_script and (
-                parts.path == widget.code.markup_host_script
-                and host in self._markup_hosts.get(widget.platform, ())
+        for provider in self._providers:
+            code = provider.embed_code
+            own_script = code.markup_host_script and (
+                parts.path == code.markup_host_script
+                and host in self._markup_hosts.get(provider.name, ())
             )
-            if _on_hosts(host, widget.code.script_hosts) or own_script:
-                self._add(line, "script", url, None, widget.platform)
+            if _on_hosts(host, code.script_hosts) or own_script:
+                self._add(line, "script", url, None, provider.name)
                 return
 
-    def _widget_by_class(self, value: str) -> Widget | None:
+    def _widget_by_class(self, value: str) -> Provider | None:
+        """The provider whose widget markup carries one of these classes."""
         classes = set(value.lower().split())
-        return next((w for w in self._widgets if classes & w.code.classes), None)
+        return next((p for p in self._providers if classes & p.embed_code.classes), None)
 
-    def _widget_by_frame(self, url: str) -> Widget | None:
+    def _widget_by_frame(self, url: str) -> Provider | None:
         host = urlsplit(url).hostname or ""
-        return next((w for w in self._widgets if _on_hosts(host, w.code.frame_hosts)), None)
+        frames = (p for p in self._providers if _on_hosts(host, p.embed_code.frame_hosts))
+        return next(frames, None)
 
-    def _note_host(self, widget: Widget, url: str) -> None:
+    def _note_host(self, provider: Provider, url: str) -> None:
         if url:
-            self._markup_hosts.setdefault(widget.platform, set()).add(urlsplit(url).hostname or "")
+            self._markup_hosts.setdefault(provider.name, set()).add(urlsplit(url).hostname or "")
 
     def _add(
         self,
@@ -195,7 +186,7 @@ class _EmbedParser(HTMLParser):
     ) -> None:
         attributes = attributes or {}
         # A recognised item is reported under the provider that recognised it.
-        provider = ref.key.partition(":")[0] if ref is not None else platform
+        provider = ref.provider.name if ref is not None else platform
         title = attributes.get("title", "")
         size = _size(attributes.get("width", ""), attributes.get("height", ""))
         self.findings.append(Finding(self._source, line, provider, kind, url, ref, title, size))
