@@ -122,7 +122,7 @@ async def _add_all(services: Services, findings: Sequence[Finding], say: Say) ->
         if finding.ref is not None:
             first.setdefault(finding.key, finding)
     ok = True
-    for finding in sorted(first.values(), key=lambda f: _has_parent(services, f)):
+    for finding in sorted(first.values(), key=_has_parent):
         if services.store.get_embed(finding.key) is not None:
             say(f"{finding.key}: already allowed")
             continue
@@ -138,13 +138,12 @@ async def _add_all(services: Services, findings: Sequence[Finding], say: Say) ->
     return ok
 
 
-def _has_parent(services: Services, finding: Finding) -> bool:
-    provider = services.registry.get(finding.provider)
-    return bool(provider and finding.ref and provider.parent_key(finding.ref))
+def _has_parent(finding: Finding) -> bool:
+    return bool(finding.ref and finding.ref.provider.parent_key(finding.ref))
 
 
 def _row(services: Services, finding: Finding) -> dict[str, Any]:
-    provider = services.registry.get(finding.provider) if finding.ref else None
+    provider = finding.ref.provider if finding.ref else None
     stored = services.store.get_embed(finding.key) if finding.ref else None
     embed = stored or (_unstored_embed(finding) if provider else None)
     base = base_url(services)
