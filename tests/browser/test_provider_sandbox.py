@@ -84,6 +84,13 @@ def serve_widgets(context: BrowserContext, upstream: str, path: str) -> None:
     context.route(WIDGETS, handle)  # registered after the fence, so it runs first
 
 
+def page_with_widgets(context_factory: ContextFactory, site: Site, widgets_path: str) -> Page:
+    """A fresh browser whose platform.x.com/widgets.js is the stand-in at ``widgets_path``."""
+    context = context_factory()
+    serve_widgets(context, site.upstream, widgets_path)
+    return context.new_page()
+
+
 def widget_frame(page: Page) -> Frame:
     page.locator("iframe.script-sandbox").wait_for(state="attached")
     for _ in range(100):
@@ -123,9 +130,8 @@ def consented_providers(context: BrowserContext, site: Site) -> frozenset[str]:
 def test_a_hostile_widgets_js_gets_nothing_of_embedguard(
     site: Site, context_factory: ContextFactory
 ) -> None:
-    context = context_factory()
-    serve_widgets(context, site.upstream, "/hostile/widgets.js")
-    page = context.new_page()
+    page = page_with_widgets(context_factory, site, "/hostile/widgets.js")
+    context = page.context
     log_in(page, site.base)
     consent_posts: list[int] = []
     context.on(
@@ -164,9 +170,7 @@ def test_a_hostile_widgets_js_gets_nothing_of_embedguard(
 def test_a_well_behaved_widgets_js_renders_and_the_frame_fits(
     site: Site, context_factory: ContextFactory, path: str
 ) -> None:
-    context = context_factory()
-    serve_widgets(context, site.upstream, "/widgets.js")
-    page = context.new_page()
+    page = page_with_widgets(context_factory, site, "/widgets.js")
     page.goto(f"{site.base}{path}", wait_until="networkidle")
     page.locator("button[value=once]").click()
     page.wait_for_load_state("networkidle")
@@ -190,9 +194,7 @@ def test_the_frame_is_sized_when_its_content_reports_before_the_page_listens(
     site: Site, context_factory: ContextFactory
 ) -> None:
     """The page's deferred sizing script may run after the frame has already reported."""
-    context = context_factory()
-    serve_widgets(context, site.upstream, "/widgets.js")
-    page = context.new_page()
+    page = page_with_widgets(context_factory, site, "/widgets.js")
     page.goto(f"{site.base}{POST}", wait_until="networkidle")
     held: list[Route] = []
 
@@ -202,7 +204,7 @@ def test_the_frame_is_sized_when_its_content_reports_before_the_page_listens(
         else:
             route.fallback()
 
-    context.route("**/static/sandboxed.js*", hold_the_outer_copy)
+    page.context.route("**/static/sandboxed.js*", hold_the_outer_copy)
     page.locator("button[value=once]").click()
     frame = widget_frame(page)
     frame.get_by_text(WIDGETS_RENDERED_TEXT).wait_for()
